@@ -1,0 +1,123 @@
+"""`make bench`: run the benchmark scenarios, print a table, write JSON under var/bench/.
+
+Each app that has something to measure offers `civicgrid/<app>/bench.py` with a list
+`SCENARIOS` of `Scenario`. A scenario's `run()` does one timed batch of work and returns how
+many operations it did; the runner repeats it and reports the median rate, because this
+machine is shared and noisy (medians and ratios, not single runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+BENCH_MODULES = ["civicgrid.workcalendar.bench", "civicgrid.geo.bench"]
+
+
+@dataclass
+class Scenario:
+    name: str
+    unit: str  # what one operation is, e.g. "deadlines"
+    run: Callable[[], int]
+    setup: Callable[[], None] | None = None
+    description: str = ""
+
+
+@dataclass
+class Result:
+    name: str
+    unit: str
+    description: str
+    rates: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rates)
+
+
+def _machine() -> dict:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "note": "shared 2-core machine: quote medians and ratios, not single runs",
+    }
+
+
+def run_scenarios(scenarios: list[Scenario], repeats: int) -> list[Result]:
+    results = []
+    for scenario in scenarios:
+        if scenario.setup:
+            scenario.setup()
+        result = Result(scenario.name, scenario.unit, scenario.description)
+        for _ in range(repeats):
+            started = time.perf_counter()
+            ops = scenario.run()
+            elapsed = time.perf_counter() - started
+            result.rates.append(ops / elapsed)
+        results.append(result)
+        print(f"  {scenario.name}: median {result.median:,.0f} {scenario.unit}/s", flush=True)
+    return results
+
+
+def format_table(results: list[Result]) -> str:
+    rows = [("scenario", "median /s", "min /s", "max /s", "runs")]
+    for r in results:
+        rows.append((r.name, f"{r.median:,.0f} {r.unit}", f"{min(r.rates):,.0f}", f"{max(r.rates):,.0f}", str(len(r.rates))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m civicgrid.bench")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("-k", dest="only", default="", help="run only scenarios whose name contains this")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    scenarios: list[Scenario] = []
+    for module_name in BENCH_MODULES:
+        scenarios.extend(importlib.import_module(module_name).SCENARIOS)
+    scenarios = [s for s in scenarios if args.only in s.name]
+    print(f"Running {len(scenarios)} scenarios, {args.repeats} runs each")
+    results = run_scenarios(scenarios, args.repeats)
+    print()
+    print(format_table(results))
+
+    out_dir = Path(settings.VAR_DIR) / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    payload = {
+        "when": stamp,
+        "machine": _machine(),
+        "results": [
+            {"name": r.name, "unit": r.unit, "description": r.description, "median_per_s": r.median, "runs_per_s": r.rates}
+            for r in results
+        ],
+    }
+    path = out_dir / f"bench-{stamp}.json"
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
+    (out_dir / "latest.json").write_text(path.read_text())
+    print(f"\nWrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from civicgrid.geo import views
+
+app_name = "geo"
+urlpatterns = [
+    path("map/", views.grid_map, name="map"),
+]

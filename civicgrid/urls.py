@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from civicgrid.core import views as core_views
+
+admin.site.site_header = _("CivicGrid 智慧城管平台")
+admin.site.site_title = _("CivicGrid 管理")
+admin.site.index_title = _("基础数据管理")
+
+api_v1 = [
+    path("calendar/", include("civicgrid.workcalendar.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("civicgrid.core.urls")),
+    path("geo/", include("civicgrid.geo.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
