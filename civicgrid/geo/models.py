@@ -42,6 +42,9 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name=_("上级区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    # Optional boundary (GeoJSON Polygon/MultiPolygon, WGS84). The county's boundary is the
+    # managed area: imported grids must lie inside it.
+    boundary = models.JSONField(_("边界（GeoJSON）"), null=True, blank=True)
 
     objects = RegionQuerySet.as_manager()
 
