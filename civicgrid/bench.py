@@ -73,7 +73,9 @@ def run_scenarios(scenarios: list[Scenario], repeats: int) -> list[Result]:
 def format_table(results: list[Result]) -> str:
     rows = [("scenario", "median /s", "min /s", "max /s", "runs")]
     for r in results:
-        rows.append((r.name, f"{r.median:,.0f} {r.unit}", f"{min(r.rates):,.0f}", f"{max(r.rates):,.0f}", str(len(r.rates))))
+        rows.append(
+            (r.name, f"{r.median:,.0f} {r.unit}", f"{min(r.rates):,.0f}", f"{max(r.rates):,.0f}", str(len(r.rates)))
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -108,7 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         "when": stamp,
         "machine": _machine(),
         "results": [
-            {"name": r.name, "unit": r.unit, "description": r.description, "median_per_s": r.median, "runs_per_s": r.rates}
+            {
+                "name": r.name,
+                "unit": r.unit,
+                "description": r.description,
+                "median_per_s": r.median,
+                "runs_per_s": r.rates,
+            }
             for r in results
         ],
     }
@@ -116,7 +124,32 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     (out_dir / "latest.json").write_text(path.read_text())
     print(f"\nWrote {path}")
+    if not args.only:
+        docs = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
+        docs.write_text(_markdown(payload, results, args.repeats))
+        print(f"Wrote {docs}")
     return 0
+
+
+def _markdown(payload: dict, results: list[Result], repeats: int) -> str:
+    machine = payload["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m civicgrid.bench`); do not edit by hand.",
+        "",
+        f"Run {payload['when']} on {machine['platform']}, Python {machine['python']}, {machine['cpus']} CPUs.",
+        "The machine is shared and noisy: each figure is the median of "
+        f"{repeats} runs; compare medians and ratios, not single runs.",
+        "",
+        "| scenario | median | min | max | what it does |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.median:,.0f} {r.unit}/s | {min(r.rates):,.0f} | {max(r.rates):,.0f} | {r.description} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

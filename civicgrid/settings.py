@@ -6,7 +6,6 @@ See docs/configuration.md for each variable.
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 from civicgrid.env import env_bool, env_int, env_list, env_str, secret_key_from_env_or_file
 

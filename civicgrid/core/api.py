@@ -10,7 +10,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 def error_response(field: str | None, reason: str, status: int = 400) -> JsonResponse:
     problem = {"field": field, "reason": reason}
-    return JsonResponse({"error": problem, "errors": [problem]}, status=status, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"error": problem, "errors": [problem]}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def _flatten(detail, prefix: str | None = None) -> list[dict]:

@@ -26,7 +26,12 @@ class OrgUnit(models.Model):
     )
     # A street office's region is its street; a department has none (it works county-wide).
     region = models.ForeignKey(
-        "geo.Region", verbose_name=_("所辖区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="org_units"
+        "geo.Region",
+        verbose_name=_("所辖区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="org_units",
     )
     # Remit (职责范围): the kinds of problems the unit handles, a free list of keywords
     # used to suggest a handling unit for a category's responsible-unit type.

@@ -89,7 +89,10 @@ class Grid(models.Model):
     code = models.CharField(_("网格编码"), max_length=20, unique=True)
     name = models.CharField(_("网格名称"), max_length=100, blank=True)
     community = models.ForeignKey(
-        Region, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="grids",
+        Region,
+        verbose_name=_("所属社区"),
+        on_delete=models.PROTECT,
+        related_name="grids",
         limit_choices_to={"level": Region.Level.COMMUNITY},
     )
     # Copy of community.code: scope filters by prefix without a join.
@@ -122,12 +125,19 @@ class ResponsibilityGrid(models.Model):
     code = models.CharField(_("责任网格编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     street = models.ForeignKey(
-        Region, verbose_name=_("所属街道"), on_delete=models.PROTECT, related_name="responsibility_grids",
+        Region,
+        verbose_name=_("所属街道"),
+        on_delete=models.PROTECT,
+        related_name="responsibility_grids",
         limit_choices_to={"level": Region.Level.STREET},
     )
     grids = models.ManyToManyField(Grid, verbose_name=_("单元网格"), related_name="responsibility_grids")
     inspector = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("监督员"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("监督员"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="responsibility_grids",
     )
 
