@@ -1,0 +1,1 @@
+"""Catalogue data files (YAML) shipped with CivicGrid; a package so that wheels include them."""
