@@ -45,6 +45,8 @@ class Region(models.Model):
     # Optional boundary (GeoJSON Polygon/MultiPolygon, WGS84). The county's boundary is the
     # managed area: imported grids must lie inside it.
     boundary = models.JSONField(_("边界（GeoJSON）"), null=True, blank=True)
+    # Part of the grid index version (civicgrid.geo.lookup): a renamed region shows in lookups.
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = RegionQuerySet.as_manager()
 
@@ -107,6 +109,9 @@ class Grid(models.Model):
     centroid_lon = models.FloatField(editable=False)
     centroid_lat = models.FloatField(editable=False)
     area_m2 = models.FloatField(_("面积（平方米）"), editable=False)
+    # The point-lookup index in each process compares count, max(id) and max(updated_at)
+    # to notice changed grids (civicgrid.geo.lookup). QuerySet.update() must set it too.
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = GridQuerySet.as_manager()
 
