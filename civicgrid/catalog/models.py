@@ -162,6 +162,21 @@ class CategoryCode(models.Model):
     def expected_length(cls, scheme: str) -> int:
         return 5 if scheme == cls.Scheme.GBT47678_5 else 4
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        width = self.expected_length(self.scheme)
+        if not (self.code.isdigit() and len(self.code) == width):
+            raise ValidationError({"code": _("编码应为 %(width)d 位数字。") % {"width": width}})
+        if self.category_id is None:
+            return
+        # kind is not a form field, so the per-kind unique constraint is checked here.
+        clashes = CategoryCode.objects.filter(scheme=self.scheme, code=self.code).exclude(pk=self.pk)
+        if self.scheme == self.Scheme.LEGACY:
+            clashes = clashes.filter(kind=self.category.kind)
+        if clashes.exists():
+            raise ValidationError({"code": _("该编码已被其他分类使用。")})
+
     def save(self, *args, **kwargs) -> None:
         self.kind = self.category.kind
         self.major_code = self.code[:2]

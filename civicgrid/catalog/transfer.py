@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
@@ -155,10 +156,14 @@ def _amount_out(amount: Decimal) -> int | float:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
-def catalog_export_data() -> list[dict]:
-    """The whole catalogue as plain data (the YAML layout)."""
+def catalog_export_data(categories: QuerySet[Category] | None = None) -> list[dict]:
+    """The catalogue (or the given categories) as plain data (the YAML layout)."""
     rows = []
-    categories = Category.objects.select_related("default_handling_unit").prefetch_related("codes", "time_limits")
+    categories = (
+        (categories if categories is not None else Category.objects.all())
+        .select_related("default_handling_unit")
+        .prefetch_related("codes", "time_limits")
+    )
     for category in categories.order_by("kind", "sort_order", "id"):
         rows.append(
             {
@@ -191,11 +196,12 @@ def catalog_export_data() -> list[dict]:
     return rows
 
 
-def catalog_export_yaml(stream: IO[str]) -> None:
-    dump_yaml({"format": YAML_FORMAT, "version": YAML_VERSION, "categories": catalog_export_data()}, stream)
+def catalog_export_yaml(stream: IO[str], categories: QuerySet[Category] | None = None) -> None:
+    data = {"format": YAML_FORMAT, "version": YAML_VERSION, "categories": catalog_export_data(categories)}
+    dump_yaml(data, stream)
 
 
-def catalog_export_xlsx(stream: IO[bytes]) -> None:
+def catalog_export_xlsx(stream: IO[bytes], categories: QuerySet[Category] | None = None) -> None:
     workbook = Workbook()
     categories = workbook.active
     categories.title = CATEGORY_SHEET
@@ -203,7 +209,7 @@ def catalog_export_xlsx(stream: IO[bytes]) -> None:
     categories.append([header for _f, header in CATEGORY_COLUMNS])
     limits.append([header for _f, header in LIMIT_COLUMNS])
     yes_no = {True: "是", False: "否"}
-    for data in catalog_export_data():
+    for data in catalog_export_data(categories):
         codes = {c["scheme"]: c for c in data["codes"]}
         gbt, legacy = codes.get(GBT, {}), codes.get(LEGACY, {})
         flat = {
