@@ -203,11 +203,11 @@ def catalog_export_yaml(stream: IO[str], categories: QuerySet[Category] | None =
 
 def catalog_export_xlsx(stream: IO[bytes], categories: QuerySet[Category] | None = None) -> None:
     workbook = Workbook()
-    categories = workbook.active
-    categories.title = CATEGORY_SHEET
-    limits = workbook.create_sheet(LIMIT_SHEET)
-    categories.append([header for _f, header in CATEGORY_COLUMNS])
-    limits.append([header for _f, header in LIMIT_COLUMNS])
+    category_sheet = workbook.active
+    category_sheet.title = CATEGORY_SHEET
+    limit_sheet = workbook.create_sheet(LIMIT_SHEET)
+    category_sheet.append([header for _f, header in CATEGORY_COLUMNS])
+    limit_sheet.append([header for _f, header in LIMIT_COLUMNS])
     yes_no = {True: "是", False: "否"}
     for data in catalog_export_data(categories):
         codes = {c["scheme"]: c for c in data["codes"]}
@@ -223,9 +223,9 @@ def catalog_export_xlsx(stream: IO[bytes], categories: QuerySet[Category] | None
             "legacy_major_name": legacy.get("major_name", ""),
             "default_handling_unit": data["default_handling_unit"] or "",
         }
-        categories.append([yes_no[flat[f]] if f in BOOL_FIELDS else flat[f] for f, _h in CATEGORY_COLUMNS])
+        category_sheet.append([yes_no[flat[f]] if f in BOOL_FIELDS else flat[f] for f, _h in CATEGORY_COLUMNS])
         for limit in data["time_limits"]:
-            limits.append(
+            limit_sheet.append(
                 [
                     data["key"],
                     gbt.get("code") or legacy.get("code", ""),
@@ -239,7 +239,7 @@ def catalog_export_xlsx(stream: IO[bytes], categories: QuerySet[Category] | None
                     limit["note"],
                 ]
             )
-    for sheet, columns in ((categories, CATEGORY_COLUMNS), (limits, LIMIT_COLUMNS)):
+    for sheet, columns in ((category_sheet, CATEGORY_COLUMNS), (limit_sheet, LIMIT_COLUMNS)):
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"

@@ -38,7 +38,9 @@ class LoaderTests(TestCase):
                 if item["gbt47678_5_code"]:
                     category = category_by_code(scheme=CategoryCode.Scheme.GBT47678_5, code=item["gbt47678_5_code"])
                 else:
-                    category = Category.objects.get(key=f"legacy:{item['kind']}:{item['code_scheme']}:{item['minor_code']}")
+                    category = Category.objects.get(
+                        key=f"legacy:{item['kind']}:{item['code_scheme']}:{item['minor_code']}"
+                    )
                 self.assertIsNotNone(category)
                 self.assertEqual(category.kind, item["kind"])
 
