@@ -124,6 +124,18 @@ class Grid(models.Model):
         return self.code
 
 
+class ResponsibilityGridQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ResponsibilityGridQuerySet":
+        try:
+            prefix = region_prefix_for(user)
+        except ScopeDenied:
+            return self.none()
+        if prefix is None:
+            return self
+        # Responsibility grids belong to a street: a community-scoped user sees its street's.
+        return self.filter(models.Q(street__code__startswith=prefix) | models.Q(street__code=prefix[:9]))
+
+
 class ResponsibilityGrid(models.Model):
     """A responsibility grid (责任网格): the unit grids one inspector patrols."""
 
@@ -145,6 +157,8 @@ class ResponsibilityGrid(models.Model):
         on_delete=models.SET_NULL,
         related_name="responsibility_grids",
     )
+
+    objects = ResponsibilityGridQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("责任网格")
