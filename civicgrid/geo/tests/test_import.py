@@ -2,8 +2,9 @@ import json
 import tempfile
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 
-from django.core.management import call_command
+from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
 
@@ -237,9 +238,11 @@ class ImportCommandTests(TestCase):
 
     def test_it_exits_non_zero_from_the_command_line(self):
         path = self.write(collection(feature("short", square(7, 0, 8, 1))))
-        with self.assertRaises(SystemExit) as caught:
-            from django.core.management import ManagementUtility
-
+        # run_from_argv closes the connections when it ends: keep the test's transaction open.
+        with (
+            mock.patch("django.core.management.base.connections.close_all"),
+            self.assertRaises(SystemExit) as caught,
+        ):
             ManagementUtility(["manage.py", "import_grids", path]).execute()
         self.assertNotEqual(caught.exception.code, 0)
 
