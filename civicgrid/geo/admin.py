@@ -30,7 +30,7 @@ class RegionAdmin(admin.ModelAdmin):
         lookup.invalidate()
 
 
-class CommunityFilter(admin.SimpleListFilter):
+class StreetFilter(admin.SimpleListFilter):
     title = _("所属街道")
     parameter_name = "street"
 
@@ -70,8 +70,9 @@ class GridAdminForm(forms.ModelForm):
 @admin.register(Grid)
 class GridAdmin(admin.ModelAdmin):
     form = GridAdminForm
-    list_display = ("code", "name", "community", "street_name", "region_class", "area_display", "updated_at")
-    list_filter = ("region_class", CommunityFilter, "community")
+    list_display = ("code", "name", "community", "street_name", "region_class", "area_display")
+    # RelatedOnly: a scoped admin sees only the communities of the grids it may see.
+    list_filter = ("region_class", StreetFilter, ("community", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name", "region_code", "community__name")
     list_select_related = ("community__parent",)
     autocomplete_fields = ("community",)
@@ -96,7 +97,7 @@ class GridAdmin(admin.ModelAdmin):
 @admin.register(ResponsibilityGrid)
 class ResponsibilityGridAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "street", "inspector", "unit_grid_count")
-    list_filter = ("street",)
+    list_filter = (("street", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("code", "name", "inspector__username", "inspector__display_name")
     list_select_related = ("street", "inspector")
     autocomplete_fields = ("street", "inspector", "grids")
