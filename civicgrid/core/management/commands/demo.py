@@ -13,6 +13,7 @@ from civicgrid.core.demo import (
     demo_password,
 )
 from civicgrid.core.models import Role
+from civicgrid.geo.services import GridImportError
 
 
 class Command(BaseCommand):
@@ -36,7 +37,10 @@ class Command(BaseCommand):
                     "数据库中已有数据，未生成演示数据。重建演示对象请加 --force；保留现有数据请用 --if-empty。"
                 )
         started = time.monotonic()
-        summary = demo_build(seed=seed)
+        try:
+            summary = demo_build(seed=seed)
+        except GridImportError as exc:  # e.g. --force next to real grids that the demo would overlap
+            raise CommandError("演示网格未能写入，未作任何修改：\n" + "\n".join(map(str, exc.problems[:20]))) from exc
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(f"已生成演示县：{COUNTY_NAME}（{COUNTY_CODE}），种子 {seed}，用时 {elapsed:.1f} 秒。")
