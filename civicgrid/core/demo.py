@@ -49,24 +49,39 @@ _LONLAT_DECIMALS = 8
 # (code, name, number of unit grids, communities as (code, name, number of unit grids)).
 # Community sizes are multiples of 10 so that responsibility grids stay inside one community.
 STREETS: list[tuple[str, str, int, list[tuple[str, str, int]]]] = [
-    ("360725100", "横水镇", 110, [
-        ("360725100001", "横水社区", 30),
-        ("360725100002", "城南社区", 30),
-        ("360725100003", "茶滩社区", 30),
-        ("360725100004", "新溪社区", 20),
-    ]),
-    ("360725001", "阳岭街道", 100, [
-        ("360725001001", "阳岭社区", 30),
-        ("360725001002", "城北社区", 20),
-        ("360725001003", "向阳社区", 30),
-        ("360725001004", "沙溪社区", 20),
-    ]),
-    ("360725002", "文峰街道", 90, [
-        ("360725002001", "文峰社区", 20),
-        ("360725002002", "城东社区", 30),
-        ("360725002003", "河东社区", 20),
-        ("360725002004", "东华社区", 20),
-    ]),
+    (
+        "360725100",
+        "横水镇",
+        110,
+        [
+            ("360725100001", "横水社区", 30),
+            ("360725100002", "城南社区", 30),
+            ("360725100003", "茶滩社区", 30),
+            ("360725100004", "新溪社区", 20),
+        ],
+    ),
+    (
+        "360725001",
+        "阳岭街道",
+        100,
+        [
+            ("360725001001", "阳岭社区", 30),
+            ("360725001002", "城北社区", 20),
+            ("360725001003", "向阳社区", 30),
+            ("360725001004", "沙溪社区", 20),
+        ],
+    ),
+    (
+        "360725002",
+        "文峰街道",
+        90,
+        [
+            ("360725002001", "文峰社区", 20),
+            ("360725002002", "城东社区", 30),
+            ("360725002003", "河东社区", 20),
+            ("360725002004", "东华社区", 20),
+        ],
+    ),
 ]
 
 
@@ -138,7 +153,7 @@ def _draw(rng: random.Random) -> TownPlan:
     centroids = [f.centroid for f in faces]
     # Regions are grown block by block (see _partition), so their borders mostly follow roads.
     block_tree = shapely.STRtree(blocks)
-    block_of = [int(block_tree.query(f.representative_point(), predicate="within")[0]) for f in faces]
+    block_of = [int(block_tree.query_nearest(f.representative_point())[0]) for f in faces]
     keys = [(blocks[block_of[i]].centroid, centroids[i]) for i in range(len(faces))]
     # The town south of the river is one street; the north is cut west–east into two.
     (south_size, west_size, east_size) = (STREETS[2][2], STREETS[0][2], STREETS[1][2])
@@ -153,11 +168,11 @@ def _draw(rng: random.Random) -> TownPlan:
     lonlat = [to_lonlat(f) for f in faces]
     rx, ry = _ELLIPSE_AXES
     for (street_code, _street_name, _size, communities), street_ids in zip(STREETS, street_parts, strict=True):
-        region_boundaries[street_code] = _union_polygon([lonlat[i] for i in street_ids])
+        region_boundaries[street_code] = unary_union([lonlat[i] for i in street_ids])
         community_parts = _partition(street_ids, [c[2] for c in communities], keys, adjacency)
         rg_number = 0
         for (community_code, community_name, _n), community_ids in zip(communities, community_parts, strict=True):
-            region_boundaries[community_code] = _union_polygon([lonlat[i] for i in community_ids])
+            region_boundaries[community_code] = unary_union([lonlat[i] for i in community_ids])
             # Number the grids of a community row by row, north to south, west to east.
             ordered = sorted(community_ids, key=lambda i: (-round(centroids[i].y / 120), centroids[i].x))
             codes = {}
@@ -176,17 +191,21 @@ def _draw(rng: random.Random) -> TownPlan:
                 name = f"{community_name}{seq:03d}号网格"
                 grids.append(GridPlan(code, name, community_code, region_class, lonlat[i]))
             rg_parts = _partition(
-                community_ids, [GRIDS_PER_RESPONSIBILITY_GRID] * (len(community_ids) // GRIDS_PER_RESPONSIBILITY_GRID),
-                keys, adjacency,
+                community_ids,
+                [GRIDS_PER_RESPONSIBILITY_GRID] * (len(community_ids) // GRIDS_PER_RESPONSIBILITY_GRID),
+                keys,
+                adjacency,
             )
             for k, part in enumerate(rg_parts, start=1):
                 rg_number += 1
-                responsibility_grids.append(ResponsibilityGridPlan(
-                    code=f"{street_code}-Z{rg_number:02d}",
-                    name=f"{community_name}第{k}责任网格",
-                    street_code=street_code,
-                    grid_codes=sorted(codes[i] for i in part),
-                ))
+                responsibility_grids.append(
+                    ResponsibilityGridPlan(
+                        code=f"{street_code}-Z{rg_number:02d}",
+                        name=f"{community_name}第{k}责任网格",
+                        street_code=street_code,
+                        grid_codes=sorted(codes[i] for i in part),
+                    )
+                )
 
     # The managed area is the union of the grids (snapping moved the drawn outline by millimetres).
     covered = unary_union(lonlat)
@@ -415,11 +434,14 @@ def _bisect(poly: Polygon, n: int, rng: random.Random) -> list[Polygon]:
     def side_area(t: float) -> float:
         # Area on the negative side of the cut: a half-plane as a big box around the cut line.
         px, py = centre.x + ux * t, centre.y + uy * t
-        half = Polygon([
-            (px - cx * size, py - cy * size), (px + cx * size, py + cy * size),
-            (px + cx * size - ux * size, py + cy * size - uy * size),
-            (px - cx * size - ux * size, py - cy * size - uy * size),
-        ])
+        half = Polygon(
+            [
+                (px - cx * size, py - cy * size),
+                (px + cx * size, py + cy * size),
+                (px + cx * size - ux * size, py + cy * size - uy * size),
+                (px - cx * size - ux * size, py - cy * size - uy * size),
+            ]
+        )
         return poly.intersection(half).area
 
     wanted = poly.area * first / n
@@ -497,8 +519,11 @@ def _partition(ids: list[int], sizes: list[int], keys, adjacency, axis: float | 
         angle = axis + math.radians(5 * turn)
         ux, uy = math.cos(angle), math.sin(angle)
         along = {
-            i: (round(keys[i][0].x * ux + keys[i][0].y * uy, 3) if by_block else 0.0,
-                round(keys[i][1].x * ux + keys[i][1].y * uy, 3), i)
+            i: (
+                round(keys[i][0].x * ux + keys[i][0].y * uy, 3) if by_block else 0.0,
+                round(keys[i][1].x * ux + keys[i][1].y * uy, 3),
+                i,
+            )
             for i in ids
         }
         start = min(ids, key=along.__getitem__)
@@ -532,11 +557,6 @@ def _connected(ids: list[int], adjacency) -> bool:
                 seen.add(j)
                 stack.append(j)
     return len(seen) == len(members)
-
-
-def _union_polygon(polys: list[Polygon]):
-    return unary_union(polys)
-
 
 
 # --- org units and users ---------------------------------------------------------------------
@@ -654,8 +674,12 @@ def demo_build(*, seed: int = DEFAULT_SEED) -> DemoSummary:
         units[code], _ = OrgUnit.objects.update_or_create(
             code=code,
             defaults={
-                "name": name, "kind": kind, "parent": units.get(parent_code) if parent_code else None,
-                "region": streets[street_code] if street_code else None, "remit": remit, "is_active": True,
+                "name": name,
+                "kind": kind,
+                "parent": units.get(parent_code) if parent_code else None,
+                "region": streets[street_code] if street_code else None,
+                "remit": remit,
+                "is_active": True,
             },
         )
 
@@ -671,7 +695,8 @@ def demo_build(*, seed: int = DEFAULT_SEED) -> DemoSummary:
         ResponsibilityGrid.objects.update_or_create(
             code=rplan.code,
             defaults={
-                "name": rplan.name, "street": streets[rplan.street_code],
+                "name": rplan.name,
+                "street": streets[rplan.street_code],
                 "inspector": users["inspector" if n == 1 else f"inspector{n:02d}"],
             },
         )
@@ -687,8 +712,11 @@ def demo_build(*, seed: int = DEFAULT_SEED) -> DemoSummary:
                     "type": "Feature",
                     "geometry": _geojson(g.geometry),
                     "properties": {
-                        "code": g.code, "name": g.name, "community": g.community_code,
-                        "region_class": g.region_class, "responsibility_grid": rg_of_grid[g.code],
+                        "code": g.code,
+                        "name": g.name,
+                        "community": g.community_code,
+                        "region_class": g.region_class,
+                        "responsibility_grid": rg_of_grid[g.code],
                     },
                 }
                 for g in plan.grids
@@ -725,7 +753,9 @@ def _region(code: str, name: str, parent: Region | None, boundary) -> Region:
     region, _ = Region.objects.update_or_create(
         code=code,
         defaults={
-            "name": name, "parent": parent, "level": Region.LEVEL_BY_CODE_LENGTH[len(code)],
+            "name": name,
+            "parent": parent,
+            "level": Region.LEVEL_BY_CODE_LENGTH[len(code)],
             "boundary": _geojson(boundary),
         },
     )
@@ -736,8 +766,14 @@ def _user(username: str, display_name: str, role: str, unit: OrgUnit, scope: str
     user, _ = User.objects.update_or_create(
         username=username,
         defaults={
-            "display_name": display_name, "role": role, "org_unit": unit, "scope": scope, "scope_region": None,
-            "is_staff": is_admin, "is_superuser": is_admin, "is_active": True,
+            "display_name": display_name,
+            "role": role,
+            "org_unit": unit,
+            "scope": scope,
+            "scope_region": None,
+            "is_staff": is_admin,
+            "is_superuser": is_admin,
+            "is_active": True,
             "password": _demo_password_hash(username),
         },
     )
