@@ -21,6 +21,7 @@ Writes through civicgrid.geo.services call `invalidate()` to recheck at once.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ class GridIndex:
         self.geometries = np.array([shape(r.geometry) for r in records], dtype=object)
         shapely.prepare(self.geometries)
         self.tree = STRtree(self.geometries)
+        self.raster = _Raster(self) if records else None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -108,9 +110,15 @@ class GridIndex:
         """Tree position of the grid covering each point (-1 outside), vectorised."""
         lons = np.asarray(lons, dtype=float).ravel()
         lats = np.asarray(lats, dtype=float).ravel()
+        if self.raster is None or lons.shape[0] == 0:
+            return np.full(lons.shape[0], -1, dtype=np.intp)
+        result, undecided = self.raster.positions(lons, lats)
+        if undecided.size:
+            result[undecided] = self._exact_positions(lons[undecided], lats[undecided])
+        return result
+
+    def _exact_positions(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         result = np.full(lons.shape[0], -1, dtype=np.intp)
-        if len(self.records) == 0 or lons.shape[0] == 0:
-            return result
         points = shapely.points(lons, lats)
         # "intersects" = the closed polygon covers the point (boundary included).
         point_idx, geom_idx = self.tree.query(points, predicate="intersects")
@@ -130,8 +138,18 @@ class GridIndex:
         """Grid codes (object array) for WGS84 points; None where a point is outside every grid."""
         return self.codes[self.positions(lons, lats)]
 
+    def position(self, lon: float, lat: float) -> int:
+        """positions() for one point, without the array set-up (for single lookups)."""
+        if self.raster is None:
+            return -1
+        value = self.raster.position(lon, lat)
+        if value != _Raster.UNDECIDED:
+            return value
+        hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
+        return int(hits.min()) if hits.size else -1
+
     def locate(self, lon: float, lat: float) -> Location:
-        position = int(self.positions([lon], [lat])[0])
+        position = self.position(lon, lat)
         if position < 0:
             raise OutsideManagedArea(lon, lat)
         record = self.records[position]
@@ -147,6 +165,65 @@ class GridIndex:
             street_code=street_code,
             street_name=self.region_names.get(street_code, ""),
         )
+
+
+class _Raster:
+    """A coarse raster over the grids that answers most points without a geometry test.
+
+    Each cell (with a margin of `MARGIN_DEG`, far above rounding error) is classified once:
+    touching no grid → every point in it is outside; covered by exactly one grid and touching
+    no other → every point in it is in that grid; otherwise its points take the exact STRtree
+    path. The answers are therefore identical to the exact path; only the work differs.
+    """
+
+    # Finer cells leave fewer points to the exact test but take longer to classify: at 16
+    # cells across a grid about 6 % of random points need it, and 300 grids build in ~0.3 s.
+    CELLS_ACROSS_A_GRID = 16
+    MAX_CELLS = 1 << 19
+    MARGIN_DEG = 1e-9
+    EMPTY, UNDECIDED = -1, -2
+
+    def __init__(self, index: GridIndex):
+        self.min_lon, self.min_lat, max_lon, max_lat = shapely.total_bounds(index.geometries)
+        width, height = max(max_lon - self.min_lon, 1e-9), max(max_lat - self.min_lat, 1e-9)
+        cell = math.sqrt(float(np.median(shapely.area(index.geometries)))) / self.CELLS_ACROSS_A_GRID
+        cell = max(cell, math.sqrt(width * height / self.MAX_CELLS))
+        self.nx = min(max(1, math.ceil(width / cell)), self.MAX_CELLS)
+        self.ny = min(max(1, math.ceil(height / cell)), max(1, self.MAX_CELLS // self.nx))
+        self.cell_w, self.cell_h = width / self.nx, height / self.ny
+
+        ix, iy = np.meshgrid(np.arange(self.nx), np.arange(self.ny))
+        x0 = self.min_lon + ix.ravel() * self.cell_w
+        y0 = self.min_lat + iy.ravel() * self.cell_h
+        m = self.MARGIN_DEG
+        boxes = shapely.box(x0 - m, y0 - m, x0 + self.cell_w + m, y0 + self.cell_h + m)
+        cell_idx, geom_idx = index.tree.query(boxes, predicate="intersects")
+        hits = np.bincount(cell_idx, minlength=boxes.shape[0])
+        self.cells = np.where(hits == 0, self.EMPTY, self.UNDECIDED).astype(np.intp)
+        single = hits[cell_idx] == 1
+        c, g = cell_idx[single], geom_idx[single]
+        inside = shapely.covers(index.geometries[g], boxes[c])
+        self.cells[c[inside]] = g[inside]
+
+    def position(self, lon: float, lat: float) -> int:
+        fx = (lon - self.min_lon) / self.cell_w
+        fy = (lat - self.min_lat) / self.cell_h
+        if not (0 <= fx <= self.nx and 0 <= fy <= self.ny):  # NaN fails too
+            return self.EMPTY
+        return int(self.cells[min(int(fy), self.ny - 1) * self.nx + min(int(fx), self.nx - 1)])
+
+    def positions(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, indexes of the points that need the exact test)."""
+        fx = (lons - self.min_lon) / self.cell_w
+        fy = (lats - self.min_lat) / self.cell_h
+        # Points outside the grids' bounding box (or NaN) are outside every grid.
+        ok = (fx >= 0) & (fx <= self.nx) & (fy >= 0) & (fy <= self.ny)
+        ix = np.minimum(np.where(ok, fx, 0).astype(np.intp), self.nx - 1)
+        iy = np.minimum(np.where(ok, fy, 0).astype(np.intp), self.ny - 1)
+        values = np.where(ok, self.cells[iy * self.nx + ix], self.EMPTY)
+        undecided = np.flatnonzero(values == self.UNDECIDED)
+        values[undecided] = self.EMPTY
+        return values, undecided
 
 
 def _db_version() -> tuple:

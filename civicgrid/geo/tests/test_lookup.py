@@ -79,6 +79,19 @@ class LookupTests(TestCase):
             self.assertEqual(code, expected, (lon, lat))
         self.assertEqual(set(many) - {None}, {G1, G2, G3, G4, G5, G6})
 
+    def test_it_answers_from_the_raster_exactly_as_from_the_geometries(self):
+        index = lookup.GridIndex.from_db()
+        rng = np.random.default_rng(11)
+        lattice = np.array([(i / 4, j / 4) for i in range(-2, 27) for j in range(-2, 15)])
+        points = np.vstack([lattice, rng.uniform([-0.5, -0.5], [6.5, 3.5], size=(20000, 2))])
+        lons, lats = xy(points[:, 0], points[:, 1])
+        exact = index._exact_positions(lons, lats)
+        np.testing.assert_array_equal(index.positions(lons, lats), exact)
+        self.assertEqual(
+            [index.position(x, y) for x, y in zip(lons[:3000], lats[:3000], strict=True)], list(exact[:3000])
+        )
+        self.assertEqual(index.position(float("nan"), 25.67), -1)
+
     def test_it_converts_gcj02_and_bd09_input(self):
         lon, lat = xy(0.5, 0.5)
         self.assertEqual(lookup.locate(*wgs84_to_gcj02(lon, lat), crs="gcj02").grid_code, G1)
