@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +46,31 @@ def _coordinate(params, field: str, low: float, high: float, example: str) -> fl
 class GridLocateApi(APIView):
     """Which unit grid, community and street a point is in. 404 when it is in no grid the user can see."""
 
+    class OutputSerializer(serializers.Serializer):
+        class CodeName(serializers.Serializer):
+            code = serializers.CharField()
+            name = serializers.CharField()
+
+        class GridOut(CodeName):
+            region_class = serializers.CharField()
+
+        lon = serializers.FloatField(help_text="WGS84 经度")
+        lat = serializers.FloatField(help_text="WGS84 纬度")
+        grid = GridOut()
+        community = CodeName()
+        street = CodeName()
+        crs = serializers.CharField(help_text="输入坐标系")
+        input = serializers.DictField(help_text="原样返回的输入坐标")
+
+    @extend_schema(
+        summary="坐标定位单元网格",
+        parameters=[
+            OpenApiParameter("lon", float, required=True, description="经度"),
+            OpenApiParameter("lat", float, required=True, description="纬度"),
+            OpenApiParameter("crs", str, enum=list(CRS_CHOICES), description="输入坐标系，默认 wgs84"),
+        ],
+        responses={200: OutputSerializer, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request):
         params = request.query_params
         try:
@@ -115,9 +142,21 @@ class GridFilterSet(django_filters.FilterSet):
         return queryset.filter(min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat)
 
 
+class GridFeatureSerializer(serializers.BaseSerializer):
+    def to_representation(self, grid):
+        return grid_feature(grid)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="v1_geo_grids_list", summary="单元网格（GeoJSON FeatureCollection）", responses=OpenApiTypes.OBJECT
+    ),
+    retrieve=extend_schema(summary="单元网格（GeoJSON Feature）", responses=OpenApiTypes.OBJECT),
+)
 class GridViewSet(viewsets.ReadOnlyModelViewSet):
     """Unit grids as GeoJSON: the list is one FeatureCollection (not paginated: a map needs all of them)."""
 
+    serializer_class = GridFeatureSerializer
     filterset_class = GridFilterSet
     lookup_field = "code"
     pagination_class = None
@@ -131,7 +170,4 @@ class GridViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         grids = self.filter_queryset(self.get_queryset())
-        return Response({"type": "FeatureCollection", "features": [grid_feature(g) for g in grids]})
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(grid_feature(self.get_object()))
+        return Response({"type": "FeatureCollection", "features": self.get_serializer(grids, many=True).data})
