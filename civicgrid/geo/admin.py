@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +92,10 @@ class GridAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the service: derived columns filled, overlaps rejected, index refreshed.
         services.grid_save(obj)
+        # The admin view runs in a transaction: a grid moved out of the user's own scope
+        # is rolled back (NetBox's ObjectEditView does the same).
+        if not Grid.objects.visible_to(request.user).filter(pk=obj.pk).exists():
+            raise PermissionDenied("不能把网格移出您的数据权限范围")
 
 
 @admin.register(ResponsibilityGrid)

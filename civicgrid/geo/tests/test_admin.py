@@ -62,3 +62,16 @@ class AdminTests(TestCase):
         self.assertEqual(response.status_code, 302)
         grid.refresh_from_db()
         self.assertAlmostEqual(grid.max_lat, 25.6705)
+
+    def test_it_keeps_a_scoped_admin_inside_its_street(self):
+        from django.contrib.auth.models import Permission
+
+        walt = self.made["walt"]  # scoped to the west street
+        walt.is_staff = True
+        walt.save()
+        walt.user_permissions.set(Permission.objects.filter(content_type__app_label="geo"))
+        self.client.force_login(walt)
+        self.assertNotContains(self.client.get("/admin/geo/grid/"), G1)
+        response = self.client.post("/admin/geo/grid/add/", self.form("3607251000019001", square(7, 0, 8, 1)))
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(Grid.objects.filter(code="3607251000019001").exists())
