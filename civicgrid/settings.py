@@ -114,7 +114,7 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 # Front-end libraries come from npm at set-up time (package.json), never from the repo.
 # Only each package's dist/ folder is published.
 _NODE = BASE_DIR / "node_modules"
-STATICFILES_DIRS = [
+STATICFILES_DIRS = [BASE_DIR / "civicgrid" / "static"] + [
     (f"vendor/{name}", _NODE / package / "dist")
     for name, package in (("leaflet", "leaflet"), ("echarts", "echarts"), ("htmx", "htmx.org"))
     if (_NODE / package / "dist").is_dir()
