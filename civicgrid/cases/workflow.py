@@ -17,6 +17,7 @@ from enum import StrEnum
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.catalog.models import Stage
 from civicgrid.core.models import Role
 
 
@@ -81,15 +82,6 @@ class Requirement(StrEnum):
     UNIT = "unit"  # a handling unit
     AMOUNT = "amount"  # an amount of time (extension)
     DUPLICATE_OF = "duplicate_of"  # the case this one duplicates
-
-
-class Stage(StrEnum):
-    VERIFY = "verify"
-    FILE = "file"
-    DISPATCH = "dispatch"
-    HANDLE = "handle"
-    CHECK = "check"
-    CLOSE = "close"
 
 
 @dataclass(frozen=True)
