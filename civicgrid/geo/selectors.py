@@ -12,7 +12,7 @@ from civicgrid.geo.models import Grid, Region, ResponsibilityGrid
 # Light, well-separated hues; neighbouring communities (consecutive codes) get different ones.
 COMMUNITY_COLOURS = [
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#86bcb6",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bcbd22",
     "#d37295", "#8cd17d",
 ]  # fmt: skip
 
