@@ -1,6 +1,10 @@
+import datetime
+
+import time_machine
 from django.test import TestCase, override_settings
 
 from civicgrid.core.models import OrgUnit, Role, User
+from civicgrid.workcalendar.models import CalendarDay
 
 
 class LoginPageTests(TestCase):
@@ -35,3 +39,29 @@ class LoginPageTests(TestCase):
     @override_settings(DEMO_MODE=False)
     def test_it_hides_demo_logins_outside_demo_mode(self):
         self.assertNotContains(self.client.get("/accounts/login/"), "demo-inspector")
+
+
+class HomePageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.olivia = User.objects.create_user("olivia", password="s3cret-pass", role=Role.OPERATOR)
+
+    def setUp(self):
+        self.client.force_login(self.olivia)
+
+    def test_it_warns_when_next_years_holidays_are_missing(self):
+        # The package knows 2026 but not 2027: in late 2026 the page says 2027 counts weekends only.
+        with time_machine.travel("2026-11-27 10:00 +0800", tick=False):
+            response = self.client.get("/")
+        self.assertContains(response, "2027 年的法定节假日和调休安排尚未录入")
+        self.assertNotContains(response, "2026 年的法定节假日")
+
+    def test_it_stops_warning_once_an_admin_enters_the_year(self):
+
+        CalendarDay.objects.create(date=datetime.date(2027, 2, 6), kind=CalendarDay.Kind.HOLIDAY, name="春节")
+        with time_machine.travel("2026-11-27 10:00 +0800", tick=False):
+            response = self.client.get("/")
+        self.assertNotContains(response, "尚未录入")
+
+    def test_it_offers_the_deadline_calculator(self):
+        self.assertContains(self.client.get("/"), 'data-url="/api/v1/calendar/deadline"')
