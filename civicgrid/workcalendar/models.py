@@ -20,11 +20,11 @@ def parse_windows(value) -> list[tuple[int, int]]:
     Raises ValidationError with a Chinese message.
     """
     if not isinstance(value, list) or not value:
-        raise ValidationError(_("工作时段必须是非空列表，例如 [[\"08:00\", \"12:00\"], [\"14:30\", \"17:30\"]]。"))
+        raise ValidationError(_('工作时段必须是非空列表，例如 [["08:00", "12:00"], ["14:30", "17:30"]]。'))
     windows = []
     for pair in value:
         if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise ValidationError(_("每个工作时段必须是 [\"开始\", \"结束\"] 两个时间。"))
+            raise ValidationError(_('每个工作时段必须是 ["开始", "结束"] 两个时间。'))
         try:
             start, end = parse_clock(pair[0]), parse_clock(pair[1])
         except ValueError:
@@ -79,7 +79,7 @@ class WorkSchedule(models.Model):
     season_end = models.CharField(_("结束月日"), max_length=5, help_text=_("MM-DD，含当天，可跨年，例如 04-30"))
     windows = models.JSONField(
         _("工作时段"),
-        help_text=_("时段列表，例如 [[\"08:00\", \"12:00\"], [\"14:30\", \"17:30\"]]"),
+        help_text=_('时段列表，例如 [["08:00", "12:00"], ["14:30", "17:30"]]'),
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -103,8 +103,9 @@ class WorkSchedule(models.Model):
             except ValueError:
                 errors[field] = _("请填写 MM-DD 格式的有效月日，例如 05-01。")
         try:
-            self.windows = [[f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}"]
-                            for s, e in parse_windows(self.windows)]
+            self.windows = [
+                [f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}"] for s, e in parse_windows(self.windows)
+            ]
         except ValidationError as exc:
             errors["windows"] = exc.messages
         if errors:

@@ -35,7 +35,7 @@ class BadParameter(Exception):
 def _instant(value: str | None, field: str) -> datetime:
     example = f"{field} 必须是 ISO 8601 时间，例如 2026-02-13T10:00:00+08:00"
     if value is None or not value.strip():
-        raise BadParameter(field, f"缺少参数 {field}（{example[len(field) + 1:]}）")
+        raise BadParameter(field, f"缺少参数 {field}（{example[len(field) + 1 :]}）")
     text = _UNENCODED_PLUS.sub(r"\1+\2", value.strip())
     try:
         moment = datetime.fromisoformat(text)

@@ -16,50 +16,155 @@ from civicgrid.workcalendar.services import calendar_day_set
 # (start, amount, unit, expected deadline, why)
 CASES_2026 = [
     # Spring Festival
-    ("2026-02-13T10:00:00+08:00", "1", "working_days", "2026-02-14T10:00:00+08:00",
-     "Fri 10:00 + 1 day: Sat 02-14 is a make-up working day, same position 10:00"),
-    ("2026-02-13T10:00:00+08:00", "2", "working_days", "2026-02-24T10:00:00+08:00",
-     "Sat 02-14 is day 1; 02-15..23 are holidays; Tue 02-24 is day 2"),
-    ("2026-02-14T16:00:00+08:00", "4", "working_hours", "2026-02-24T10:30:00+08:00",
-     "16:00–17:30 on Sat 02-14 = 1.5 h; holidays; Tue 02-24 08:00 + 2.5 h = 10:30"),
-    ("2026-02-18T09:00:00+08:00", "1", "working_days", "2026-02-24T17:30:00+08:00",
-     "start on a holiday counts from Tue 02-24 08:00; one whole day of working time ends 17:30"),
-    ("2026-02-13T20:00:00+08:00", "1", "working_hours", "2026-02-14T09:00:00+08:00",
-     "start at night counts from the next working moment, Sat 02-14 08:00 (make-up day)"),
-    ("2026-02-27T16:00:00+08:00", "2", "working_hours", "2026-02-28T08:30:00+08:00",
-     "16:00–17:30 = 1.5 h; Sat 02-28 is a make-up working day: 08:00 + 0.5 h"),
-    ("2026-02-14T20:00:00+08:00", "36", "natural_hours", "2026-02-16T08:00:00+08:00",
-     "natural hours ignore the holidays: 20:00 + 36 h = Mon 02-16 08:00"),
+    (
+        "2026-02-13T10:00:00+08:00",
+        "1",
+        "working_days",
+        "2026-02-14T10:00:00+08:00",
+        "Fri 10:00 + 1 day: Sat 02-14 is a make-up working day, same position 10:00",
+    ),
+    (
+        "2026-02-13T10:00:00+08:00",
+        "2",
+        "working_days",
+        "2026-02-24T10:00:00+08:00",
+        "Sat 02-14 is day 1; 02-15..23 are holidays; Tue 02-24 is day 2",
+    ),
+    (
+        "2026-02-14T16:00:00+08:00",
+        "4",
+        "working_hours",
+        "2026-02-24T10:30:00+08:00",
+        "16:00–17:30 on Sat 02-14 = 1.5 h; holidays; Tue 02-24 08:00 + 2.5 h = 10:30",
+    ),
+    (
+        "2026-02-18T09:00:00+08:00",
+        "1",
+        "working_days",
+        "2026-02-24T17:30:00+08:00",
+        "start on a holiday counts from Tue 02-24 08:00; one whole day of working time ends 17:30",
+    ),
+    (
+        "2026-02-13T20:00:00+08:00",
+        "1",
+        "working_hours",
+        "2026-02-14T09:00:00+08:00",
+        "start at night counts from the next working moment, Sat 02-14 08:00 (make-up day)",
+    ),
+    (
+        "2026-02-27T16:00:00+08:00",
+        "2",
+        "working_hours",
+        "2026-02-28T08:30:00+08:00",
+        "16:00–17:30 = 1.5 h; Sat 02-28 is a make-up working day: 08:00 + 0.5 h",
+    ),
+    (
+        "2026-02-14T20:00:00+08:00",
+        "36",
+        "natural_hours",
+        "2026-02-16T08:00:00+08:00",
+        "natural hours ignore the holidays: 20:00 + 36 h = Mon 02-16 08:00",
+    ),
     # Lunch break and window ends (Mon 2026-03-02 is an ordinary working day)
-    ("2026-03-02T11:00:00+08:00", "2", "working_hours", "2026-03-02T15:30:00+08:00",
-     "11:00–12:00 = 1 h, lunch, 14:30 + 1 h = 15:30"),
-    ("2026-03-02T11:00:00+08:00", "1.5", "working_hours", "2026-03-02T15:00:00+08:00",
-     "11:00–12:00 = 1 h, then 30 min after 14:30"),
-    ("2026-03-02T12:30:00+08:00", "1", "working_hours", "2026-03-02T15:30:00+08:00",
-     "start in the lunch break counts from 14:30"),
-    ("2026-03-02T11:00:00+08:00", "1", "working_hours", "2026-03-02T12:00:00+08:00",
-     "an amount that runs out at a window end is that window end, not 14:30"),
-    ("2026-03-02T15:30:00+08:00", "2", "working_hours", "2026-03-02T17:30:00+08:00",
-     "ends exactly at 17:30: the deadline is 17:30, not 08:00 the next morning"),
-    ("2026-03-02T10:00:00+08:00", "0.5", "working_days", "2026-03-02T16:00:00+08:00",
-     "half a day = 210 min: 10:00–12:00 = 120, 14:30 + 90 = 16:00"),
-    ("2026-03-02T15:00:00+08:00", "0.5", "working_days", "2026-03-03T09:00:00+08:00",
-     "15:00–17:30 = 150 min, 60 more on Tue 03-03 from 08:00"),
-    ("2026-03-02T12:30:00+08:00", "1", "working_days", "2026-03-03T12:00:00+08:00",
-     "12:30 is at position 240 min (same as 12:00); one day later that position is first reached at 12:00"),
-    ("2026-03-02T10:00:00+08:00", "0", "working_hours", "2026-03-02T10:00:00+08:00",
-     "a zero amount is the start itself"),
+    (
+        "2026-03-02T11:00:00+08:00",
+        "2",
+        "working_hours",
+        "2026-03-02T15:30:00+08:00",
+        "11:00–12:00 = 1 h, lunch, 14:30 + 1 h = 15:30",
+    ),
+    (
+        "2026-03-02T11:00:00+08:00",
+        "1.5",
+        "working_hours",
+        "2026-03-02T15:00:00+08:00",
+        "11:00–12:00 = 1 h, then 30 min after 14:30",
+    ),
+    (
+        "2026-03-02T12:30:00+08:00",
+        "1",
+        "working_hours",
+        "2026-03-02T15:30:00+08:00",
+        "start in the lunch break counts from 14:30",
+    ),
+    (
+        "2026-03-02T11:00:00+08:00",
+        "1",
+        "working_hours",
+        "2026-03-02T12:00:00+08:00",
+        "an amount that runs out at a window end is that window end, not 14:30",
+    ),
+    (
+        "2026-03-02T15:30:00+08:00",
+        "2",
+        "working_hours",
+        "2026-03-02T17:30:00+08:00",
+        "ends exactly at 17:30: the deadline is 17:30, not 08:00 the next morning",
+    ),
+    (
+        "2026-03-02T10:00:00+08:00",
+        "0.5",
+        "working_days",
+        "2026-03-02T16:00:00+08:00",
+        "half a day = 210 min: 10:00–12:00 = 120, 14:30 + 90 = 16:00",
+    ),
+    (
+        "2026-03-02T15:00:00+08:00",
+        "0.5",
+        "working_days",
+        "2026-03-03T09:00:00+08:00",
+        "15:00–17:30 = 150 min, 60 more on Tue 03-03 from 08:00",
+    ),
+    (
+        "2026-03-02T12:30:00+08:00",
+        "1",
+        "working_days",
+        "2026-03-03T12:00:00+08:00",
+        "12:30 is at position 240 min (same as 12:00); one day later that position is first reached at 12:00",
+    ),
+    (
+        "2026-03-02T10:00:00+08:00",
+        "0",
+        "working_hours",
+        "2026-03-02T10:00:00+08:00",
+        "a zero amount is the start itself",
+    ),
     # National Day
-    ("2026-09-18T10:00:00+08:00", "1", "working_days", "2026-09-20T10:00:00+08:00",
-     "Fri 09-18 + 1 day: Sat 09-19 is off, Sun 09-20 is a make-up working day"),
-    ("2026-09-30T10:00:00+08:00", "1", "working_days", "2026-10-08T10:00:00+08:00",
-     "holidays 10-01..07: the next working day is Thu 10-08"),
-    ("2026-09-30T10:00:00+08:00", "3", "working_days", "2026-10-10T10:00:00+08:00",
-     "Thu 10-08 = 1, Fri 10-09 = 2, Sat 10-10 (make-up) = 3"),
-    ("2026-09-30T16:00:00+08:00", "3", "working_hours", "2026-10-08T09:30:00+08:00",
-     "16:00–17:30 = 1.5 h, then 1.5 h from Thu 10-08 08:00"),
-    ("2026-09-30T18:00:00+08:00", "24", "natural_hours", "2026-10-01T18:00:00+08:00",
-     "natural hours run through the National Day holiday"),
+    (
+        "2026-09-18T10:00:00+08:00",
+        "1",
+        "working_days",
+        "2026-09-20T10:00:00+08:00",
+        "Fri 09-18 + 1 day: Sat 09-19 is off, Sun 09-20 is a make-up working day",
+    ),
+    (
+        "2026-09-30T10:00:00+08:00",
+        "1",
+        "working_days",
+        "2026-10-08T10:00:00+08:00",
+        "holidays 10-01..07: the next working day is Thu 10-08",
+    ),
+    (
+        "2026-09-30T10:00:00+08:00",
+        "3",
+        "working_days",
+        "2026-10-10T10:00:00+08:00",
+        "Thu 10-08 = 1, Fri 10-09 = 2, Sat 10-10 (make-up) = 3",
+    ),
+    (
+        "2026-09-30T16:00:00+08:00",
+        "3",
+        "working_hours",
+        "2026-10-08T09:30:00+08:00",
+        "16:00–17:30 = 1.5 h, then 1.5 h from Thu 10-08 08:00",
+    ),
+    (
+        "2026-09-30T18:00:00+08:00",
+        "24",
+        "natural_hours",
+        "2026-10-01T18:00:00+08:00",
+        "natural hours run through the National Day holiday",
+    ),
 ]
 
 
@@ -104,7 +209,9 @@ class DeadlineTableTests(DeadlineApiTestCase):
     def test_it_stops_the_clock_during_a_pause(self):
         # 10:00–10:30 = 30 min; paused 10:30–11:30; 11:30–12:00 = 30 min; 14:30 + 60 min = 15:30
         response = self.deadline(
-            start="2026-03-02T10:00+08:00", amount=2, unit="working_hours",
+            start="2026-03-02T10:00+08:00",
+            amount=2,
+            unit="working_hours",
             pause="2026-03-02T10:30+08:00/2026-03-02T11:30+08:00",
         )
         self.assertEqual(response.json()["deadline"], "2026-03-02T15:30:00+08:00")
@@ -112,9 +219,13 @@ class DeadlineTableTests(DeadlineApiTestCase):
     def test_it_counts_overlapping_pauses_once(self):
         # 10:30–11:00 and 10:45–11:30 together pause 10:30–11:30, as above.
         query = urlencode(
-            [("start", "2026-03-02T10:00+08:00"), ("amount", "2"), ("unit", "working_hours"),
-             ("pause", "2026-03-02T10:30+08:00/2026-03-02T11:00+08:00"),
-             ("pause", "2026-03-02T10:45+08:00/2026-03-02T11:30+08:00")]
+            [
+                ("start", "2026-03-02T10:00+08:00"),
+                ("amount", "2"),
+                ("unit", "working_hours"),
+                ("pause", "2026-03-02T10:30+08:00/2026-03-02T11:00+08:00"),
+                ("pause", "2026-03-02T10:45+08:00/2026-03-02T11:30+08:00"),
+            ]
         )
         response = self.client.get("/api/v1/calendar/deadline?" + query)
         self.assertEqual(response.json()["deadline"], "2026-03-02T15:30:00+08:00")
@@ -122,7 +233,9 @@ class DeadlineTableTests(DeadlineApiTestCase):
     def test_it_skips_pauses_in_natural_hours(self):
         # 6 natural hours from 10:00 with a 2-hour pause: 18:00.
         response = self.deadline(
-            start="2026-03-02T10:00+08:00", amount=6, unit="natural_hours",
+            start="2026-03-02T10:00+08:00",
+            amount=6,
+            unit="natural_hours",
             pause="2026-03-02T11:00+08:00/2026-03-02T13:00+08:00",
         )
         self.assertEqual(response.json()["deadline"], "2026-03-02T18:00:00+08:00")

@@ -29,9 +29,13 @@ class ElapsedApiTests(TestCase):
     def test_it_subtracts_overlapping_pauses_once(self):
         # 08:00–17:30 = 7 h; pauses 09:00–10:00 and 09:30–11:00 together take 2 h.
         query = urlencode(
-            [("start", "2026-03-02T08:00+08:00"), ("end", "2026-03-02T17:30+08:00"), ("unit", "working_hours"),
-             ("pause", "2026-03-02T09:00+08:00/2026-03-02T10:00+08:00"),
-             ("pause", "2026-03-02T09:30+08:00/2026-03-02T11:00+08:00")]
+            [
+                ("start", "2026-03-02T08:00+08:00"),
+                ("end", "2026-03-02T17:30+08:00"),
+                ("unit", "working_hours"),
+                ("pause", "2026-03-02T09:00+08:00/2026-03-02T10:00+08:00"),
+                ("pause", "2026-03-02T09:30+08:00/2026-03-02T11:00+08:00"),
+            ]
         )
         self.assertEqual(self.client.get("/api/v1/calendar/elapsed?" + query).json()["elapsed"], 5.0)
 

@@ -91,8 +91,12 @@ class RoundTripTests(SimpleTestCase):
 
 class MonotonicTests(SimpleTestCase):
     @PROPERTY_SETTINGS
-    @given(start=starts, unit=st.sampled_from(["working_hours", "working_days", "natural_hours"]),
-           a=st.integers(0, 3000), b=st.integers(0, 3000))
+    @given(
+        start=starts,
+        unit=st.sampled_from(["working_hours", "working_days", "natural_hours"]),
+        a=st.integers(0, 3000),
+        b=st.integers(0, 3000),
+    )
     def test_it_never_gives_an_earlier_deadline_for_a_larger_amount(self, start, unit, a, b):
         small, large = sorted((a, b))
         scale = 100 if unit == "working_days" else 60
@@ -103,8 +107,12 @@ class MonotonicTests(SimpleTestCase):
 
 class PauseTests(SimpleTestCase):
     @PROPERTY_SETTINGS
-    @given(start=starts, minutes=st.integers(1, 60 * 72), at=st.floats(0, 1, exclude_max=True),
-           length=st.integers(0, 60 * 48))
+    @given(
+        start=starts,
+        minutes=st.integers(1, 60 * 72),
+        at=st.floats(0, 1, exclude_max=True),
+        length=st.integers(0, 60 * 48),
+    )
     def test_it_pushes_a_natural_deadline_by_the_pause_length(self, start, minutes, at, length):
         plain = CALENDAR.add(start, minutes / 60, "natural_hours").deadline
         pause_start = start + timedelta(minutes=int(minutes * at))  # inside [start, deadline)

@@ -17,8 +17,12 @@ class WorkScheduleCleanTests(TestCase):
         )
 
     def schedule(self, **fields):
-        values = {"name": "夏季作息", "season_start": "05-01", "season_end": "09-30",
-                  "windows": [["13:30", "17:30"], ["08:00", "11:30"]]}
+        values = {
+            "name": "夏季作息",
+            "season_start": "05-01",
+            "season_end": "09-30",
+            "windows": [["13:30", "17:30"], ["08:00", "11:30"]],
+        }
         return WorkSchedule(**{**values, **fields})
 
     def test_it_accepts_a_valid_season_and_sorts_the_windows(self):
@@ -27,8 +31,15 @@ class WorkScheduleCleanTests(TestCase):
         self.assertEqual(schedule.windows, [["08:00", "11:30"], ["13:30", "17:30"]])
 
     def test_it_rejects_bad_windows(self):
-        for windows in ([], "08:00-12:00", [["08:00"]], [["8:00", "12:00"]], [["12:00", "08:00"]],
-                        [["08:00", "12:00"], ["11:00", "13:00"]], [["08:00", "24:30"]]):
+        for windows in (
+            [],
+            "08:00-12:00",
+            [["08:00"]],
+            [["8:00", "12:00"]],
+            [["12:00", "08:00"]],
+            [["08:00", "12:00"], ["11:00", "13:00"]],
+            [["08:00", "24:30"]],
+        ):
             with self.subTest(windows=windows), self.assertRaises(ValidationError) as caught:
                 self.schedule(windows=windows).full_clean()
             self.assertIn("windows", caught.exception.message_dict)
@@ -95,4 +106,3 @@ class CalendarDayTests(TestCase):
         spring_festival = CalendarDay(date=date(2027, 2, 6), kind="holiday", name="春节")
         self.assertEqual(str(spring_festival), "2027-02-06 春节")
         self.assertEqual(str(CalendarDay(date=date(2027, 2, 20), kind="workday")), "2027-02-20 调休上班日")
-
