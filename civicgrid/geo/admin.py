@@ -98,8 +98,24 @@ class GridAdmin(admin.ModelAdmin):
             raise PermissionDenied("不能把网格移出您的数据权限范围")
 
 
+class ResponsibilityGridAdminForm(forms.ModelForm):
+    class Meta:
+        model = ResponsibilityGrid
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        street, grids = cleaned.get("street"), cleaned.get("grids")
+        if street is not None and grids is not None:
+            outside = sorted(g.code for g in grids if not g.region_code.startswith(street.code))
+            if outside:
+                raise ValidationError({"grids": f"以下单元网格不属于{street.name}：{'、'.join(outside[:10])}"})
+        return cleaned
+
+
 @admin.register(ResponsibilityGrid)
 class ResponsibilityGridAdmin(admin.ModelAdmin):
+    form = ResponsibilityGridAdminForm
     list_display = ("code", "name", "street", "inspector", "unit_grid_count")
     list_filter = (("street", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("code", "name", "inspector__username", "inspector__display_name")
@@ -108,6 +124,12 @@ class ResponsibilityGridAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user).annotate(grid_total=Count("grids"))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # As for grids: the admin view's transaction rolls back a move out of the user's scope.
+        if not ResponsibilityGrid.objects.visible_to(request.user).filter(pk=obj.pk).exists():
+            raise PermissionDenied("不能把责任网格移出您的数据权限范围")
 
     @admin.display(description=_("单元网格数"), ordering="grid_total")
     def unit_grid_count(self, rgrid):

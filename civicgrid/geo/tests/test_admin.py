@@ -1,9 +1,10 @@
 import json
 
+from django.contrib.auth.models import Permission
 from django.test import TestCase
 
-from civicgrid.geo.models import Grid
-from civicgrid.geo.tests.fixtures import G1, build_county, square
+from civicgrid.geo.models import Grid, Region, ResponsibilityGrid
+from civicgrid.geo.tests.fixtures import G1, G4, build_county, square
 
 
 class AdminTests(TestCase):
@@ -75,3 +76,37 @@ class AdminTests(TestCase):
         response = self.client.post("/admin/geo/grid/add/", self.form("3607251000019001", square(7, 0, 8, 1)))
         self.assertEqual(response.status_code, 403)
         self.assertFalse(Grid.objects.filter(code="3607251000019001").exists())
+
+
+class ResponsibilityGridAdminTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.made = build_county()
+
+    def form(self, street, grid_codes):
+        return {
+            "code": "ZR-NEW",
+            "name": "新责任网格",
+            "street": street.pk,
+            "grids": [g.pk for g in Grid.objects.filter(code__in=grid_codes)],
+            "inspector": "",
+        }
+
+    def test_it_refuses_unit_grids_of_another_street(self):
+        self.client.force_login(self.made["admin"])
+        east = Region.objects.get(code="360725100")
+        response = self.client.post("/admin/geo/responsibilitygrid/add/", self.form(east, [G1, G4]))
+        self.assertContains(response, "以下单元网格不属于东街道")
+        self.assertContains(response, G4)
+        self.assertFalse(ResponsibilityGrid.objects.filter(code="ZR-NEW").exists())
+
+    def test_it_keeps_a_scoped_admin_inside_its_street(self):
+        walt = self.made["walt"]  # scoped to the west street
+        walt.is_staff = True
+        walt.save()
+        walt.user_permissions.set(Permission.objects.filter(content_type__app_label="geo"))
+        self.client.force_login(walt)
+        east = Region.objects.get(code="360725100")
+        response = self.client.post("/admin/geo/responsibilitygrid/add/", self.form(east, [G1]))
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(ResponsibilityGrid.objects.filter(code="ZR-NEW").exists())
