@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "civicgrid.core",
@@ -142,6 +143,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CivicGrid API",
     "DESCRIPTION": "智慧城管平台 REST API",
     "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Map tiles: the demo must look right with none (CIVICGRID_TILE_URL empty).

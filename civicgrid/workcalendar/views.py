@@ -13,7 +13,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
 
 from civicgrid.core.api import error_response
 from civicgrid.workcalendar.engine import MAX_YEAR, MIN_YEAR, Unit
@@ -87,11 +91,47 @@ def _pauses(values: list[str]) -> list[tuple[datetime, datetime]]:
     return pauses
 
 
+_UNIT_PARAM = OpenApiParameter(
+    "unit", OpenApiTypes.STR, required=True, enum=[u.value for u in Unit], description="工作时、工作日或自然时"
+)
+_PAUSE_PARAM = OpenApiParameter(
+    "pause", OpenApiTypes.STR, many=True, description="暂停区间（缓办等），开始/结束，可重复"
+)
+_ERROR = inline_serializer(
+    "CalendarError",
+    {
+        "error": inline_serializer(
+            "CalendarErrorItem", {"field": serializers.CharField(), "reason": serializers.CharField()}
+        )
+    },
+)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).isoformat(timespec="seconds")
 
 
-@require_GET
+@extend_schema(
+    summary="期限计算",
+    parameters=[
+        OpenApiParameter(
+            "start", OpenApiTypes.DATETIME, required=True, description="开始时间，ISO 8601；无时区按北京时间"
+        ),
+        OpenApiParameter("amount", OpenApiTypes.NUMBER, required=True, description="时限，非负数，可为小数"),
+        _UNIT_PARAM,
+        _PAUSE_PARAM,
+    ],
+    responses={
+        200: inline_serializer(
+            "Deadline", {"deadline": serializers.DateTimeField(), "calendar_complete": serializers.BooleanField()}
+        ),
+        400: _ERROR,
+    },
+    auth=[],
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
 def deadline(request: HttpRequest) -> JsonResponse:
     try:
         start = _instant(request.GET.get("start"), "start")
@@ -107,7 +147,30 @@ def deadline(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"deadline": _iso(result.deadline), "calendar_complete": result.calendar_complete})
 
 
-@require_GET
+@extend_schema(
+    summary="已用工作时间",
+    parameters=[
+        OpenApiParameter("start", OpenApiTypes.DATETIME, required=True),
+        OpenApiParameter("end", OpenApiTypes.DATETIME, required=True),
+        _UNIT_PARAM,
+        _PAUSE_PARAM,
+    ],
+    responses={
+        200: inline_serializer(
+            "Elapsed",
+            {
+                "elapsed": serializers.FloatField(),
+                "unit": serializers.CharField(),
+                "calendar_complete": serializers.BooleanField(),
+            },
+        ),
+        400: _ERROR,
+    },
+    auth=[],
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
 def elapsed(request: HttpRequest) -> JsonResponse:
     try:
         start = _instant(request.GET.get("start"), "start")
