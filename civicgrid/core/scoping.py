@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import models
+
 if TYPE_CHECKING:
     from civicgrid.core.models import User
 
@@ -39,3 +41,20 @@ def unit_for(user: User) -> int | None:
     if user.is_superuser or user.scope != user.Scope.UNIT:
         return None
     return user.org_unit_id
+
+
+class RegionScopedQuerySet(models.QuerySet):
+    """A queryset whose rows lie in a region: `visible_to(user)` is the one scope filter.
+
+    Subclasses say how their rows match a region-code prefix in `in_region(prefix)`.
+    """
+
+    def visible_to(self, user: User):
+        try:
+            prefix = region_prefix_for(user)
+        except ScopeDenied:
+            return self.none()
+        return self if prefix is None else self.in_region(prefix)
+
+    def in_region(self, prefix: str):
+        raise NotImplementedError

@@ -9,17 +9,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from civicgrid.core.scoping import ScopeDenied, region_prefix_for
+from civicgrid.core.scoping import RegionScopedQuerySet
 
 
-class RegionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "RegionQuerySet":
-        try:
-            prefix = region_prefix_for(user)
-        except ScopeDenied:
-            return self.none()
-        if prefix is None:
-            return self
+class RegionQuerySet(RegionScopedQuerySet):
+    def in_region(self, prefix: str) -> "RegionQuerySet":
         # A user scoped to a street also sees the county and street above it (for names),
         # and everything below it.
         ancestors = [prefix[:n] for n in (6, 9) if n < len(prefix)]
@@ -76,13 +70,9 @@ class RegionClass(models.TextChoices):
     C = "C", _("C类")
 
 
-class GridQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "GridQuerySet":
-        try:
-            prefix = region_prefix_for(user)
-        except ScopeDenied:
-            return self.none()
-        return self if prefix is None else self.filter(region_code__startswith=prefix)
+class GridQuerySet(RegionScopedQuerySet):
+    def in_region(self, prefix: str) -> "GridQuerySet":
+        return self.filter(region_code__startswith=prefix)
 
 
 class Grid(models.Model):
@@ -124,14 +114,8 @@ class Grid(models.Model):
         return self.code
 
 
-class ResponsibilityGridQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ResponsibilityGridQuerySet":
-        try:
-            prefix = region_prefix_for(user)
-        except ScopeDenied:
-            return self.none()
-        if prefix is None:
-            return self
+class ResponsibilityGridQuerySet(RegionScopedQuerySet):
+    def in_region(self, prefix: str) -> "ResponsibilityGridQuerySet":
         # Responsibility grids belong to a street: a community-scoped user sees its street's.
         return self.filter(models.Q(street__code__startswith=prefix) | models.Q(street__code=prefix[:9]))
 
