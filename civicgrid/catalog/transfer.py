@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
@@ -201,6 +202,9 @@ def catalog_export_yaml(stream: IO[str], categories: QuerySet[Category] | None =
     dump_yaml(data, stream)
 
 
+# The Excel layout is Chinese (headers and choice labels) whatever the user's language, so a
+# file exported by an English-speaking admin imports anywhere.
+@translation.override("zh-hans")
 def catalog_export_xlsx(stream: IO[bytes], categories: QuerySet[Category] | None = None) -> None:
     workbook = Workbook()
     category_sheet = workbook.active
@@ -603,6 +607,7 @@ def _attach_sheet_limits(rows: list[_Row], entries: list[dict], db_codes: dict, 
 # --- applying -------------------------------------------------------------------------------
 
 
+@translation.override("zh-hans")
 def catalog_import(*, stream: IO[bytes] | IO[str], file_format: str) -> ImportSummary:
     """Validate a YAML or Excel file and apply it in one transaction, or raise CatalogImportError.
 

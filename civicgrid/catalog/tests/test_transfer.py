@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.core.management import call_command
 from django.test import TestCase
+from django.utils import translation
 from openpyxl import load_workbook
 
 from civicgrid.catalog.models import Category, CategoryCode, Kind, Stage, StageTimeLimit, TimeUnit
@@ -65,6 +66,15 @@ class RoundTripTests(TestCase):
         import_xlsx(workbook)
         self.assertEqual(export_yaml(), before_yaml)
         self.assertEqual(export_xlsx() and export_yaml(), before_yaml)
+
+    def test_it_round_trips_excel_between_languages(self):
+        before_yaml = export_yaml()
+        with translation.override("en"):
+            workbook = export_xlsx()
+        sheet = load_workbook(io.BytesIO(workbook)).active
+        self.assertIn("部件", [cell.value for cell in sheet["B"]])  # the layout stays Chinese
+        import_xlsx(workbook)
+        self.assertEqual(export_yaml(), before_yaml)
 
     def test_it_rebuilds_the_catalogue_in_an_empty_database(self):
         before = export_yaml()
