@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "civicgrid.core"
     label = "core"
-    verbose_name = "组织与人员"
+    verbose_name = _("组织与人员")

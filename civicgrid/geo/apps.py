@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GeoConfig(AppConfig):
     name = "civicgrid.geo"
     label = "geo"
-    verbose_name = "地理与网格"
+    verbose_name = _("地理与网格")
