@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "civicgrid.geo",
     "civicgrid.catalog",
     "civicgrid.workcalendar",
+    "civicgrid.audit",
+    "civicgrid.cases",
 ]
 
 MIDDLEWARE = [
