@@ -1,1 +1,309 @@
-"""Models of this app."""
+"""Cases (案件): one problem tracked from report to closure, with its append-only history.
+
+A case's status changes only through civicgrid.cases.services.case_act, which applies the
+transition table in civicgrid.cases.workflow. The stage clocks (verify, file, dispatch,
+handle, check, close) are kept per stage in CaseStage for the KPIs; the case itself carries
+the running stage's deadline so that queues and the overdue sweep can filter on it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.cases.workflow import Action, Status
+from civicgrid.catalog.models import Stage, TimeUnit
+from civicgrid.core.scoping import RegionScopedQuerySet, unit_for
+
+
+class Channel(models.TextChoices):
+    INSPECTOR = "inspector", _("监督员上报")
+    OPERATOR = "operator", _("坐席登记")
+    PUBLIC = "public", _("公众上报")
+    HOTLINE = "hotline", _("12345 热线")
+    VIDEO = "video", _("视频识别")
+    LEADER = "leader", _("领导交办")
+    MEDIA = "media", _("媒体曝光")
+
+
+# Reports from these channels are confirmed on site by the grid's inspector before filing.
+CHANNELS_NEEDING_VERIFICATION = frozenset(set(Channel) - {Channel.INSPECTOR})
+
+
+class Light(models.TextChoices):
+    """Traffic light of the running stage: green under 80 % of its time, yellow to 100 %, red after."""
+
+    GREEN = "green", _("正常")
+    YELLOW = "yellow", _("临期")
+    RED = "red", _("超期")
+    PAUSED = "paused", _("暂停计时")
+    NONE = "none", _("无时限")
+
+
+class ResolutionMode(models.TextChoices):
+    SERVICE = "service", _("服务")
+    MANAGEMENT = "management", _("管理")
+    ENFORCEMENT = "enforcement", _("执法")
+
+
+class CaseQuerySet(RegionScopedQuerySet):
+    def in_region(self, prefix: str) -> "CaseQuerySet":
+        return self.filter(region_code__startswith=prefix)
+
+    def visible_to(self, user) -> "CaseQuerySet":
+        # Region scope (street offices, region-scoped staff) and unit scope (a department sees
+        # what was dispatched to it) both apply.
+        qs = super().visible_to(user)
+        unit = unit_for(user)
+        return qs if unit is None else qs.filter(handling_unit_id=unit)
+
+    def open(self) -> "CaseQuerySet":
+        from civicgrid.cases.workflow import TERMINAL
+
+        return self.exclude(status__in=TERMINAL)
+
+    def overdue(self, now=None) -> "CaseQuerySet":
+        return self.open().filter(stage_deadline__lt=now or timezone.now())
+
+
+class Case(models.Model):
+    """A problem reported from a channel and tracked through the closed loop."""
+
+    number = models.CharField(_("案件编号"), max_length=32, unique=True)
+    channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices)
+    category = models.ForeignKey(
+        "catalog.Category", verbose_name=_("分类"), on_delete=models.PROTECT, related_name="cases"
+    )
+    description = models.TextField(_("问题描述"), max_length=4000)
+    address = models.CharField(_("地址"), max_length=256)
+    lon = models.FloatField(_("经度"))
+    lat = models.FloatField(_("纬度"))
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("单元网格"), on_delete=models.PROTECT, related_name="cases")
+    community = models.ForeignKey(
+        "geo.Region", verbose_name=_("社区"), on_delete=models.PROTECT, related_name="community_cases"
+    )
+    street = models.ForeignKey(
+        "geo.Region", verbose_name=_("街道"), on_delete=models.PROTECT, related_name="street_cases"
+    )
+    # Copy of the community code: region scopes filter by prefix without a join.
+    region_code = models.CharField(max_length=12, editable=False)
+    region_class = models.CharField(_("区域类别"), max_length=1, blank=True)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上报人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+    )
+    reporter_name = models.CharField(_("反映人"), max_length=50, blank=True)
+    # Masked everywhere but for operators and admins (see Case.masked_phone); each unmasked
+    # view is audited.
+    reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    external_id = models.CharField(_("外部编号"), max_length=64, blank=True)
+
+    status = models.CharField(_("状态"), max_length=24, choices=Status.choices, db_index=True)
+    handling_unit = models.ForeignKey(
+        "core.OrgUnit",
+        verbose_name=_("处置单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    # The inspector asked to verify or check on site, when the case waits for one.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("当前处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    verified = models.BooleanField(_("核实属实"), null=True, blank=True)
+    urgent = models.BooleanField(_("紧急"), default=False)
+    supervised = models.BooleanField(_("督办"), default=False)
+    remind_count = models.PositiveIntegerField(_("催办次数"), default=0)
+    rework_count = models.PositiveIntegerField(_("返工次数"), default=0)
+    extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
+    return_count = models.PositiveIntegerField(_("回退次数"), default=0)
+    deferral_count = models.PositiveIntegerField(_("缓办次数"), default=0)
+    resolution_mode = models.CharField(_("解决方式"), max_length=16, choices=ResolutionMode.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("重复于"), null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+
+    # The running stage's clock (a copy of the open CaseStage row, for queues and the sweep).
+    stage = models.CharField(_("当前环节"), max_length=10, choices=Stage.choices, blank=True)
+    stage_started_at = models.DateTimeField(_("环节开始"), null=True, blank=True)
+    stage_warn_at = models.DateTimeField(_("临期时间"), null=True, blank=True)
+    stage_deadline = models.DateTimeField(_("环节期限"), null=True, blank=True)
+    stage_paused = models.BooleanField(_("暂停计时"), default=False)
+    # Set by the periodic sweep when the deadline passes, so notifications fire once.
+    overdue_marked = models.BooleanField(_("已标记超期"), default=False)
+
+    created_at = models.DateTimeField(_("上报时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    filed_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    # Optimistic locking: every action names the version it saw; a stale one gets 409.
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("案件")
+        verbose_name_plural = _("案件")
+        ordering = ["-created_at"]
+        indexes = [
+            # Queues: status filtered, sorted by deadline.
+            models.Index(fields=["status", "stage_deadline"], name="case_status_deadline"),
+            # Region-scoped lists (street offices).
+            models.Index(fields=["region_code", "status"], name="case_region_status"),
+            # A unit's queues (待签收, 待处置).
+            models.Index(fields=["handling_unit", "status"], name="case_unit_status"),
+            # An inspector's verify and check tasks.
+            models.Index(fields=["assignee", "status"], name="case_assignee_status"),
+            # Duplicate suggestions: same category, recent.
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def masked_phone(self) -> str:
+        phone = self.reporter_phone
+        if len(phone) >= 7:
+            return f"{phone[:3]}****{phone[-4:]}"
+        return "****" if phone else ""
+
+    def light(self, now=None) -> str:
+        if self.stage_paused:
+            return Light.PAUSED
+        if self.stage_deadline is None:
+            return Light.NONE
+        now = now or timezone.now()
+        if now >= self.stage_deadline:
+            return Light.RED
+        if self.stage_warn_at is not None and now >= self.stage_warn_at:
+            return Light.YELLOW
+        return Light.GREEN
+
+
+class CaseStage(models.Model):
+    """One run of a stage's clock: when it started and ended, its limit, deadline and pauses.
+
+    A stage can run more than once (a reworked case handles again); each run is a row. The
+    KPIs (on-time rates, average handling time) read these rows.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField(_("环节"), max_length=10, choices=Stage.choices)
+    unit = models.ForeignKey("core.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("开始"))
+    ended_at = models.DateTimeField(_("结束"), null=True, blank=True)
+    # The limit in force (catalogue limit plus approved extensions); null: no limit set.
+    amount = models.DecimalField(_("时限"), max_digits=8, decimal_places=2, null=True, blank=True)
+    time_unit = models.CharField(_("单位"), max_length=16, choices=TimeUnit.choices, blank=True)
+    deadline = models.DateTimeField(_("期限"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("临期时间"), null=True, blank=True)
+    calendar_complete = models.BooleanField(_("日历完整"), default=True)
+    # Closed pauses as [[start, end], ...] ISO strings; paused_since while a pause is open.
+    pauses = models.JSONField(_("暂停区间"), default=list, blank=True)
+    paused_since = models.DateTimeField(_("暂停开始"), null=True, blank=True)
+    on_time = models.BooleanField(_("按期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("环节计时")
+        verbose_name_plural = _("环节计时")
+        ordering = ["case", "started_at", "id"]
+        indexes = [
+            # KPIs over a period: stages that ended in it, by stage.
+            models.Index(fields=["stage", "ended_at"], name="casestage_stage_ended"),
+        ]
+
+
+class CaseEvent(models.Model):
+    """One action on a case, append-only: who did what, when, from which status to which."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=24)  # Action values plus "report"
+    from_status = models.CharField(_("原状态"), max_length=24, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=24, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="case_events",
+    )
+    actor_role = models.CharField(_("角色"), max_length=20, blank=True)
+    unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    note = models.TextField(_("说明"), blank=True)
+    # Action details: target unit, extension amount, duplicate link…
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("案件操作记录")
+        verbose_name_plural = _("案件操作记录")
+        ordering = ["case", "at", "id"]
+        indexes = [
+            # KPIs count actions in a period (returns, extensions, reworks).
+            models.Index(fields=["action", "at"], name="caseevent_action_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        if self.action == "report":
+            return str(_("上报"))
+        try:
+            return str(Action(self.action).label)
+        except ValueError:
+            return self.action
+
+
+class Attachment(models.Model):
+    """A photo (before or after handling) or a document attached to a case."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("处置前照片")
+        AFTER = "after", _("处置后照片")
+        DOCUMENT = "document", _("文件")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", max_length=255)
+    thumbnail = models.FileField(_("缩略图"), upload_to="cases/thumbs/%Y/%m/", blank=True, max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["case", "created_at", "id"]
+
+
+class CaseNumberSequence(models.Model):
+    """The last case number given per county and year (readable, gap-free numbers)."""
+
+    county_code = models.CharField(max_length=6)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["county_code", "year"], name="case_number_seq_unique")]
