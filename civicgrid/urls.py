@@ -12,6 +12,7 @@ admin.site.index_title = _("基础数据管理")
 api_v1 = [
     path("calendar/", include("civicgrid.workcalendar.urls")),
     path("geo/", include("civicgrid.geo.api_urls")),
+    path("", include("civicgrid.cases.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("civicgrid.core.urls")),
     path("geo/", include("civicgrid.geo.urls")),
+    path("cases/", include("civicgrid.cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
