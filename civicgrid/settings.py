@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who and from where, for audit entries of changes made in this request.
+    "civicgrid.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,6 +151,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Uploads (civicgrid.core.uploads): photos and documents are checked by content and size.
+CIVICGRID_MAX_PHOTO_BYTES = env_int("CIVICGRID_MAX_PHOTO_BYTES", 10 * 1024 * 1024)
+CIVICGRID_MAX_DOCUMENT_BYTES = env_int("CIVICGRID_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)
+CIVICGRID_MAX_IMAGE_PIXELS = env_int("CIVICGRID_MAX_IMAGE_PIXELS", 40_000_000)
 
 # Map tiles: the demo must look right with none (CIVICGRID_TILE_URL empty).
 TILE_URL = env_str("CIVICGRID_TILE_URL", "")

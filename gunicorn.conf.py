@@ -1,0 +1,27 @@
+"""gunicorn settings for `make run` (bin/serve passes bind and workers on the command line).
+
+The embedded default has no Celery: the master starts `manage.py run_jobs` beside the
+workers and stops it on shutdown, so one Ctrl-C or SIGTERM ends everything.
+"""
+
+import os
+import subprocess
+import sys
+
+_jobs = None
+
+
+def when_ready(server):
+    global _jobs
+    if os.environ.get("CIVICGRID_EMBEDDED_JOBS", "true") == "true":
+        _jobs = subprocess.Popen([sys.executable, "manage.py", "run_jobs"])
+        server.log.info("Background jobs started (pid %s)", _jobs.pid)
+
+
+def on_exit(server):
+    if _jobs is not None and _jobs.poll() is None:
+        _jobs.terminate()
+        try:
+            _jobs.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _jobs.kill()
