@@ -152,6 +152,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Celery (deployments only; the embedded default runs the same jobs with `run_jobs`).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # without a broker, tasks run in-process
+CELERY_TIMEZONE = TIME_ZONE
+
 # Uploads (civicgrid.core.uploads): photos and documents are checked by content and size.
 CIVICGRID_MAX_PHOTO_BYTES = env_int("CIVICGRID_MAX_PHOTO_BYTES", 10 * 1024 * 1024)
 CIVICGRID_MAX_DOCUMENT_BYTES = env_int("CIVICGRID_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)

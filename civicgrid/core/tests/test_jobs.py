@@ -23,3 +23,18 @@ class JobTests(TestCase):
         sweep = {job.name: job for job in JOBS}["sla_sweep"]
         with mock.patch("civicgrid.cases.services.cases_mark_overdue", return_value=3):
             self.assertEqual(sweep.run(), 3)
+
+
+class CeleryTaskTests(TestCase):
+    def test_it_runs_a_job_by_name_through_the_celery_task(self):
+        from civicgrid.celery import run_job_task
+
+        with mock.patch("civicgrid.cases.services.cases_mark_overdue", return_value=2):
+            self.assertEqual(run_job_task.delay("sla_sweep").get(), 2)
+
+    def test_it_schedules_every_job_with_beat(self):
+        from civicgrid.celery import app
+
+        app.finalize()
+        scheduled = {entry["args"][0] for entry in app.conf.beat_schedule.values()}
+        self.assertEqual(scheduled, {job.name for job in JOBS})

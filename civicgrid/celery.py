@@ -1,0 +1,30 @@
+"""Celery for deployments: the same periodic jobs as `run_jobs`, on a broker (Redis or RabbitMQ).
+
+Start a worker and beat with:
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/celery -A civicgrid worker --beat
+and set CIVICGRID_EMBEDDED_JOBS=false for the web server. See docs/deploy.md.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.settings")
+
+app = Celery("civicgrid")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.task(name="civicgrid.run_job")
+def run_job_task(name: str) -> int | None:
+    from civicgrid.core.jobs import JOBS, run_job
+
+    return run_job({job.name: job for job in JOBS}[name])
+
+
+@app.on_after_finalize.connect
+def _schedule_jobs(sender, **kwargs):
+    from civicgrid.core.jobs import JOBS
+
+    for job in JOBS:
+        sender.add_periodic_task(job.every_seconds, run_job_task.s(job.name), name=job.name)
