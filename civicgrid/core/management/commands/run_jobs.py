@@ -27,7 +27,9 @@ class Command(BaseCommand):
             now = time.monotonic()
             for job in JOBS:
                 if now >= next_run[job.name]:
-                    close_old_connections()
+                    if not once:
+                        # A long-lived loop: drop connections the database has closed meanwhile.
+                        close_old_connections()
                     count = run_job(job)
                     if once:
                         self.stdout.write(f"{job.name}: {count}")
