@@ -31,9 +31,12 @@ class Batch:
     """Counts of rows written under audit_suppressed: {model label: {action: n}}."""
 
     reasons: list[str] = field(default_factory=list)
+    prefix: str = "批量导入"
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def count(self, label: str, action: str, n: int = 1) -> None:
+    def count(self, model, action: str, n: int = 1) -> None:
+        """Add `n` rows of `model` (a model class or "geo.Grid") written with `action` (create/update/delete)."""
+        label = model if isinstance(model, str) else model._meta.label
         per_model = self.counts.setdefault(label, {})
         per_model[action] = per_model.get(action, 0) + n
 
@@ -111,9 +114,11 @@ def request_user(request):
 def command_note() -> str:
     """'命令：demo' when running as `manage.py demo` or `python -m civicgrid demo`, else ''."""
     argv = sys.argv
-    if len(argv) < 2:
+    if len(argv) < 2 or argv[1].startswith("-"):
         return ""
     program = os.path.basename(argv[0])
-    if program in ("manage.py", "django-admin", "__main__.py") or program.startswith("django-admin"):
+    if program == "__main__.py":
+        program = os.path.basename(os.path.dirname(argv[0]))
+    if program in ("manage.py", "django-admin", "civicgrid"):
         return f"命令：{argv[1]}"
     return ""

@@ -185,14 +185,15 @@ def _before_save(sender, instance, raw=False, using=None, update_fields=None, **
         instance.__dict__["_audit_before"] = (fields, row)
 
 
-def _after_save(sender, instance, created, raw=False, using=None, **kwargs):
+def _after_save(sender, instance, created, raw=False, using=None, update_fields=None, **kwargs):
     spec = _by_model.get(sender)
     if spec is None or raw:
         return
     before = instance.__dict__.pop("_audit_before", None)
     batch = context.suppressed.get()
     if batch is not None:
-        batch.count(sender._meta.label, "create" if created else "update")
+        if created or _fields_to_read(spec, update_fields):
+            batch.count(sender._meta.label, "create" if created else "update")
         return
     if created:
         audit_write(

@@ -116,8 +116,11 @@ def audit_context(*, actor=None, note: str = "") -> Iterator[None]:
 
 
 @contextmanager
-def audit_suppressed(reason: str) -> Iterator[context.Batch]:
+def audit_suppressed(reason: str, *, prefix: str = "批量导入") -> Iterator[context.Batch]:
     """Run a bulk load with ONE summary entry ("批量导入：<reason>") instead of an entry per row.
+
+    `prefix` names other bulk writes, e.g. prefix="批量修改" for an admin action that updates
+    many rows with QuerySet.update().
 
     The block runs in a transaction (a savepoint when one is open already) and the summary is
     written inside it, so the summary commits or rolls back with the rows; after an exception
@@ -131,14 +134,14 @@ def audit_suppressed(reason: str) -> Iterator[context.Batch]:
         outer.reasons.append(reason)
         yield outer
         return
-    batch = context.Batch(reasons=[reason])
+    batch = context.Batch(reasons=[reason], prefix=prefix)
     with transaction.atomic():
         token = context.suppressed.set(batch)
         try:
             yield batch
         finally:
             context.suppressed.reset(token)
-        note = f"批量导入：{batch.reasons[0]}"
+        note = f"{batch.prefix}：{batch.reasons[0]}"
         if len(batch.reasons) > 1:
             note += "（含：" + "、".join(batch.reasons[1:]) + "）"
         audit_write(kind=AuditEntry.Kind.CHANGE, action=AuditEntry.Action.BULK, changes=batch.counts, note=note)

@@ -127,6 +127,9 @@ class ChangeOutsideRequestTests(TestCase):
         with mock.patch.object(sys, "argv", ["manage.py", "import_calendar_days", "2027.txt"]):
             day = calendar_day_set(day=datetime.date(2027, 2, 7), kind=CalendarDay.Kind.HOLIDAY)
         self.assertEqual(last_change(day).note, "命令：import_calendar_days")
+        with mock.patch.object(sys, "argv", ["/srv/civicgrid/civicgrid/__main__.py", "demo", "--force"]):
+            calendar_day_set(day=day.date, kind=CalendarDay.Kind.WORKDAY)
+        self.assertEqual(last_change(day).note, "命令：demo")
 
     def test_it_records_a_delete_with_the_old_values(self):
         day = calendar_day_set(day=datetime.date(2027, 2, 8), kind=CalendarDay.Kind.HOLIDAY, name="春节")
