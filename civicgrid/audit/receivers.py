@@ -24,7 +24,7 @@ import hashlib
 import json
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
@@ -41,7 +41,7 @@ from civicgrid.audit.services import audit_write
 MASK = "***"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Tracked:
     """How one model is logged. auto_now fields and the primary key are always left out."""
 
@@ -51,7 +51,7 @@ class Tracked:
     # Logged as changed or not, never with a value.
     masked: frozenset[str] = frozenset()
     # Filled in by connect(): the concrete fields logged.
-    fields: tuple = field(default=(), compare=False)
+    fields: tuple = ()
 
 
 _GRID_DERIVED = {"min_lon", "min_lat", "max_lon", "max_lat", "centroid_lon", "centroid_lat"}
@@ -174,6 +174,8 @@ def snapshot(spec: Tracked, instance) -> dict:
 
 
 def _before_save(sender, instance, raw=False, using=None, update_fields=None, **kwargs):
+    # Drop what an earlier, failed save of this instance may have left behind.
+    instance.__dict__.pop("_audit_before", None)
     spec = _by_model.get(sender)
     if spec is None or raw or instance.pk is None or context.suppressed.get() is not None:
         return
@@ -235,6 +237,7 @@ def _m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
     phase, _sep, verb = action.partition("_")
     batch = context.suppressed.get()
     if phase == "pre":
+        instance.__dict__.get("_audit_m2m", {}).pop(name, None)
         if batch is None and (verb == "clear" or pk_set):
             old = set(getattr(instance, name).values_list("pk", flat=True))
             instance.__dict__.setdefault("_audit_m2m", {})[name] = old
@@ -290,7 +293,7 @@ def connect() -> None:
             for f in model._meta.concrete_fields
             if not f.primary_key and f.name not in spec.exclude and not getattr(f, "auto_now", False)
         )
-        object.__setattr__(spec, "fields", fields)
+        spec.fields = fields
         _by_model[model] = spec
         uid = f"civicgrid.audit.{label}"
         signals.pre_save.connect(_before_save, sender=model, dispatch_uid=f"{uid}.pre_save")

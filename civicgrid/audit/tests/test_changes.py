@@ -4,7 +4,7 @@ from decimal import Decimal
 from unittest import mock
 
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.test import TestCase
 
 from civicgrid.audit.models import AuditEntry
@@ -191,6 +191,17 @@ class ChangeOutsideRequestTests(TestCase):
         entries = AuditEntry.objects.count()
         category.reference_values = {"name": "占道经营"}
         category.save(update_fields=["reference_values"])
+        self.assertEqual(AuditEntry.objects.count(), entries)
+
+    def test_it_forgets_the_snapshot_of_a_failed_save(self):
+        first = Category.objects.create(kind="event", name="甲", key="local:a")
+        Category.objects.create(kind="event", name="乙", key="local:b")
+        first.key = "local:b"
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            first.save()
+        first.key, first.name = "local:a", "甲（未保存）"
+        entries = AuditEntry.objects.count()
+        first.save(update_fields=["reference_values"])  # saves no logged field: nothing to record
         self.assertEqual(AuditEntry.objects.count(), entries)
 
     def test_it_compares_values_as_stored(self):
