@@ -62,17 +62,18 @@ def audit_write(
     if actor is _FROM_CONTEXT:
         actor = (ctx.actor if ctx is not None else None) or context.request_user(request)
     context_note = (ctx.note if ctx is not None else "") or ("" if request is not None else context.command_note())
-    note = "；".join(part for part in (note, context_note) if part)
+    # str(): callers may pass lazy translations (gettext_lazy).
+    note = "；".join(str(part) for part in (note, context_note) if part)
     entry = AuditEntry(
         kind=kind,
         actor=actor,
-        actor_name=actor_name(actor) if actor_label is None else actor_label[:200],
+        actor_name=actor_name(actor) if actor_label is None else str(actor_label)[:200],
         action=action,
         changes=changes or {},
         ip=context.client_ip(request),
         user_agent=context.user_agent(request),
         request_id=context.request_id(request) or (ctx.request_id if ctx is not None else ""),
-        object_repr=object_label[:REPR_LENGTH],
+        object_repr=str(object_label)[:REPR_LENGTH],
         note=note,
     )
     if obj is not None:

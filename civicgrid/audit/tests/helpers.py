@@ -1,13 +1,8 @@
-"""Shared test helpers: the audit middleware (until settings list it) and admin form data."""
+"""Shared test helpers: admin form data, every entry as text."""
 
 import json
 
-from django.test import modify_settings
-
 from civicgrid.audit.models import AuditEntry
-
-# "append" adds the middleware only when settings.MIDDLEWARE does not list it already.
-with_audit_middleware = modify_settings(MIDDLEWARE={"append": "civicgrid.audit.middleware.AuditContextMiddleware"})
 
 
 def change_form_data(response) -> dict:

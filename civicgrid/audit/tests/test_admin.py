@@ -3,13 +3,12 @@ from django.test import TestCase
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.audit.services import audit_suppressed
-from civicgrid.audit.tests.helpers import change_form_data, with_audit_middleware
+from civicgrid.audit.tests.helpers import change_form_data
 from civicgrid.core.models import OrgUnit, User
 
 CHANGELIST = "/admin/audit/auditentry/"
 
 
-@with_audit_middleware
 class AuditAdminTests(TestCase):
     @classmethod
     def setUpTestData(cls):

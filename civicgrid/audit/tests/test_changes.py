@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.test import TestCase
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.audit.tests.helpers import all_entries_text, change_form_data, with_audit_middleware
+from civicgrid.audit.tests.helpers import all_entries_text, change_form_data
 from civicgrid.catalog.models import Category, StageTimeLimit
 from civicgrid.core.models import OrgUnit, User
 from civicgrid.geo.models import Grid, Region
@@ -25,7 +25,6 @@ def last_change(obj) -> AuditEntry:
     )
 
 
-@with_audit_middleware
 class AdminChangeTests(TestCase):
     @classmethod
     def setUpTestData(cls):

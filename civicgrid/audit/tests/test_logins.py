@@ -1,13 +1,12 @@
 from django.test import TestCase, override_settings
 
 from civicgrid.audit.models import AuditEntry
-from civicgrid.audit.tests.helpers import all_entries_text, with_audit_middleware
+from civicgrid.audit.tests.helpers import all_entries_text
 from civicgrid.core.models import Role, User
 
 PASSWORD = "s3cret-Pass-271"
 
 
-@with_audit_middleware
 class LoginAuditTests(TestCase):
     @classmethod
     def setUpTestData(cls):

@@ -1,4 +1,5 @@
 from django.test import RequestFactory, TestCase
+from django.utils.translation import gettext_lazy
 
 from civicgrid.audit.models import AuditEntry
 from civicgrid.audit.services import audit_contact_view, audit_context, audit_export, audit_suppressed
@@ -63,6 +64,11 @@ class ContactViewTests(TestCase):
         self.assertEqual(entry.object_repr, "城管局")
         self.assertEqual((entry.ip, entry.user_agent, entry.request_id), ("10.2.3.4", "UA", "req-1"))
         self.assertEqual(entry.note, "查看举报人电话")
+
+    def test_it_accepts_a_lazy_translated_note(self):
+        entry = audit_contact_view(actor=self.olivia, obj=self.unit, note=gettext_lazy("案件页面"))
+        entry.refresh_from_db()
+        self.assertEqual(entry.note, "案件页面")
 
     def test_it_records_a_view_without_a_request(self):
         entry = audit_contact_view(actor=self.olivia, obj=self.unit)
