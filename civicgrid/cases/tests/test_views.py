@@ -1,0 +1,501 @@
+"""The workbenches through HTML: queues, filters, the case page and its actions, reports from
+the desk and the inspector's phone, scope.
+
+Personas (fixtures.build_people): Ivy the east street's inspector, Otto the operator, Sue the
+shift lead, Dora the dispatcher, Hank handles for the municipal department, Hugo for the water
+company, Wes is an operator scoped to the west street, Lea a leader. Time runs from Monday
+2026-03-02 09:00, an ordinary working day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+
+from civicgrid.cases.models import Attachment, Case, CaseEvent, Channel
+from civicgrid.cases.selectors import queue_counts
+from civicgrid.cases.services import ActInput, case_act
+from civicgrid.cases.tests.fixtures import EAST_POINT, WEST_POINT, build_people, photo, report
+from civicgrid.cases.workflow import Status
+from civicgrid.geo.tests.fixtures import xy
+
+TZ = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+
+
+class ViewTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.made = build_people()
+
+    def setUp(self):
+        traveller = time_machine.travel(START, tick=True)
+        traveller.start()
+        self.addCleanup(traveller.stop)
+
+    def login(self, who: str) -> None:
+        self.client.force_login(self.made[who])
+
+    def act(self, case: Case, action: str, who: str, **fields):
+        """Post one action from the case page as `who`, with the version the page showed."""
+        self.login(who)
+        case.refresh_from_db()
+        data = {"action": action, f"{action}-version": fields.pop("version", case.version)}
+        next_page = fields.pop("next", None)
+        if next_page:
+            data["next"] = next_page
+        data.update({f"{action}-{name}": value for name, value in fields.items()})
+        return self.client.post(f"/cases/{case.pk}/act/", data)
+
+    def act_ok(self, case: Case, action: str, who: str, **fields) -> Case:
+        response = self.act(case, action, who, **fields)
+        self.assertEqual(response.status_code, 302, response.content.decode()[:3000])
+        case.refresh_from_db()
+        return case
+
+    def service(self, case: Case, action: str, who: str, **kwargs) -> Case:
+        case.refresh_from_db()
+        return case_act(
+            case_id=case.pk, data=ActInput(action=action, version=case.version, **kwargs), actor=self.made[who]
+        )
+
+
+class WorkbenchTests(ViewTestCase):
+    def setUp(self):
+        super().setUp()
+        self.filed = report(self.made)
+        self.service(self.filed, "file", "otto")
+        self.pending = report(self.made, description="井盖缺失")
+        self.hotline = report(self.made, channel=Channel.HOTLINE, actor_key="otto", reporter_phone="13812345678")
+
+    def test_it_shows_each_roles_tabs_with_the_right_counts(self):
+        expected_tabs = {
+            "ivy": ["verify", "check", "overdue", "supervised"],
+            "otto": ["verify", "file", "check", "close", "overdue", "supervised"],
+            "sue": ["verify", "file", "dispatch", "approve", "check", "close", "overdue", "supervised"],
+            "dora": ["dispatch", "sign", "handle", "approve", "overdue", "supervised"],
+            "hank": ["sign", "handle", "overdue", "supervised"],
+            "lea": [
+                "verify",
+                "file",
+                "dispatch",
+                "sign",
+                "handle",
+                "approve",
+                "check",
+                "close",
+                "overdue",
+                "supervised",
+            ],
+        }
+        for who, tabs in expected_tabs.items():
+            with self.subTest(who=who):
+                self.login(who)
+                response = self.client.get("/cases/")
+                self.assertEqual(response.status_code, 200)
+                shown = {q["key"]: q["count"] for q in response.context["queues"]}
+                self.assertEqual(list(shown), tabs)
+                self.assertEqual(shown, queue_counts(self.made[who]))
+        self.login("otto")
+        response = self.client.get("/cases/?queue=file")
+        self.assertContains(response, "待立案")
+        self.assertContains(response, self.pending.number)
+        self.assertNotContains(response, self.filed.number)
+        self.assertEqual(response.context["page"].paginator.count, 1)
+
+    def test_it_counts_the_inspectors_own_verify_task(self):
+        self.login("ivy")
+        response = self.client.get("/cases/")
+        shown = {q["key"]: q["count"] for q in response.context["queues"]}
+        self.assertEqual(shown["verify"], 1)
+        self.assertEqual(response.context["queue"], "verify")  # the first queue with work
+        self.assertContains(response, self.hotline.number)
+
+    def test_it_filters_the_list(self):
+        self.login("sue")
+        response = self.client.get("/cases/", {"queue": "file", "q": "井盖"})
+        self.assertEqual([c.pk for c in response.context["cases"]], [])  # the address does not say 井盖
+        response = self.client.get("/cases/", {"queue": "verify", "channel": "hotline"})
+        self.assertEqual([c.pk for c in response.context["cases"]], [self.hotline.pk])
+        response = self.client.get("/cases/", {"queue": "verify", "channel": "public"})
+        self.assertEqual(response.context["cases"], [])
+        self.assertContains(response, "这个队列里没有案件")
+        response = self.client.get("/cases/", {"queue": "file", "street": "360725101"})
+        self.assertEqual(response.context["cases"], [])
+        response = self.client.get("/cases/", {"queue": "file", "category": self.made["category"].pk})
+        self.assertEqual([c.pk for c in response.context["cases"]], [self.pending.pk])
+        response = self.client.get("/cases/", {"queue": "file", "date_from": "2026-03-03"})
+        self.assertEqual(response.context["cases"], [])
+
+    def test_it_explains_a_bad_filter_in_chinese(self):
+        self.login("sue")
+        response = self.client.get("/cases/", {"queue": "file", "date_from": "yesterday"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "筛选条件有误")
+        self.assertContains(response, "应为日期")
+        response = self.client.get("/cases/", {"queue": "file", "status": "bogus"})
+        self.assertContains(response, "未知的状态")
+
+    def test_it_swaps_only_the_list_for_htmx(self):
+        self.login("otto")
+        response = self.client.get("/cases/", {"queue": "file"}, headers={"HX-Request": "true"})
+        self.assertTemplateUsed(response, "cases/_case_list.html")
+        self.assertTemplateNotUsed(response, "cases/workbench.html")
+        self.assertNotContains(response, "<html")
+        self.assertContains(response, self.pending.number)
+
+    def test_it_keeps_the_query_count_constant_as_rows_grow(self):
+        self.login("sue")
+
+        def count(**headers) -> int:
+            with CaptureQueriesContext(connection) as ctx:
+                response = self.client.get("/cases/", {"queue": "file"}, headers=headers)
+            self.assertEqual(response.status_code, 200)
+            return len(ctx.captured_queries)
+
+        page, partial = count(), count(HX_Request="true")
+        for n in range(12):
+            case = report(self.made, description=f"第 {n} 处")
+            if n % 3 == 0:
+                self.service(case, "mark_urgent", "sue")
+        self.assertEqual(Case.objects.filter(status=Status.PENDING_FILING).count(), 13)
+        with self.assertNumQueries(page):
+            self.client.get("/cases/", {"queue": "file"})
+        with self.assertNumQueries(partial):
+            self.client.get("/cases/", {"queue": "file"}, headers={"HX-Request": "true"})
+
+    def test_it_pages_by_fifty(self):
+        for n in range(50):
+            report(self.made, description=f"第 {n} 处")
+        self.login("otto")
+        response = self.client.get("/cases/", {"queue": "file"})
+        self.assertEqual(len(response.context["cases"]), 50)
+        self.assertContains(response, "下一页")
+        response = self.client.get("/cases/", {"queue": "file", "page": 2})
+        self.assertEqual(len(response.context["cases"]), 1)
+
+
+class CasePageTests(ViewTestCase):
+    def test_it_renders_only_the_actions_the_user_may_take_now(self):
+        case = report(self.made)
+        self.login("otto")
+        response = self.client.get(f"/cases/{case.pk}/")
+        self.assertEqual(response.status_code, 200)
+        shown = [form.action.value for form in response.context["action_forms"]]
+        self.assertEqual(shown, ["file", "reject", "request_void", "merge", "remind", "mark_urgent"])
+        self.assertContains(response, 'name="action" value="file"')
+        self.assertNotContains(response, 'name="action" value="dispatch"')
+
+        self.login("dora")
+        response = self.client.get(f"/cases/{case.pk}/")
+        shown = [form.action.value for form in response.context["action_forms"]]
+        self.assertEqual(shown, ["request_void", "remind"])
+
+        self.login("lea")
+        shown = [f.action.value for f in self.client.get(f"/cases/{case.pk}/").context["action_forms"]]
+        self.assertEqual(shown, ["supervise", "remind", "mark_urgent"])
+
+        self.service(case, "file", "otto")
+        self.service(case, "dispatch", "dora", unit_id=self.made["municipal"].pk)
+        self.login("hank")
+        shown = [f.action.value for f in self.client.get(f"/cases/{case.pk}/").context["action_forms"]]
+        self.assertEqual(shown, ["sign", "request_return"])
+        self.login("ivy")
+        response = self.client.get(f"/cases/{case.pk}/")
+        self.assertEqual(response.context["action_forms"], [])
+        self.assertContains(response, "您当前没有可对此案件执行的操作")
+
+    def test_it_shows_facts_timeline_stages_and_map(self):
+        case = report(
+            self.made,
+            channel=Channel.HOTLINE,
+            actor_key="otto",
+            reporter_name="王女士",
+            reporter_phone="13812345678",
+            photos=[photo("before.jpg", "red")],
+        )
+        self.login("dora")
+        response = self.client.get(f"/cases/{case.pk}/")
+        self.assertContains(response, case.number)
+        self.assertContains(response, "待核实")
+        self.assertContains(response, "王女士")
+        self.assertContains(response, "138****5678")
+        self.assertNotContains(response, "13812345678")
+        self.assertContains(response, "东街道")
+        self.assertContains(response, "上报")  # the timeline's first event
+        self.assertContains(response, "环节用时")
+        self.assertContains(response, 'id="case-map-config"')
+        self.assertEqual(len(response.context["before_photos"]), 1)
+        self.login("otto")
+        self.assertContains(self.client.get(f"/cases/{case.pk}/"), "13812345678")
+
+    def test_it_suggests_duplicates_and_merges_them(self):
+        first = report(self.made)
+        second = report(self.made, point=xy(0.5001, 0.5001))
+        self.login("otto")
+        response = self.client.get(f"/cases/{second.pk}/")
+        self.assertEqual(response.context["duplicates"], [first])
+        self.assertContains(response, f"合并到 {first.number}")
+        self.act_ok(second, "merge", "otto", duplicate_of=first.number)
+        self.assertEqual(second.status, Status.MERGED)
+        self.assertEqual(second.duplicate_of, first)
+
+    def test_it_shows_the_conflict_and_changes_nothing_on_a_double_submit(self):
+        case = report(self.made)
+        self.service(case, "file", "otto")
+        case.refresh_from_db()
+        seen = case.version
+        self.act_ok(case, "dispatch", "dora", unit=self.made["municipal"].pk, version=seen)
+        events = CaseEvent.objects.filter(case=case).count()
+        response = self.act(case, "dispatch", "dora", unit=self.made["water"].pk, version=seen)
+        self.assertEqual(response.status_code, 409)
+        self.assertContains(response, "该案件已被他人处理，当前状态：待签收", status_code=409)
+        case.refresh_from_db()
+        self.assertEqual(case.handling_unit, self.made["municipal"])
+        self.assertEqual(CaseEvent.objects.filter(case=case).count(), events)
+        # The page shows the current state: the dispatcher has nothing left to do here.
+        shown = [f.action.value for f in response.context["action_forms"]]
+        self.assertNotIn("dispatch", shown)
+
+    def test_it_asks_for_a_missing_reason(self):
+        case = report(self.made)
+        response = self.act(case, "reject", "otto", note="  ")
+        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "请填写原因", status_code=400)
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.PENDING_FILING)
+        self.assertEqual(CaseEvent.objects.filter(case=case).count(), 1)
+
+    def test_it_asks_for_a_missing_after_photo_and_a_unit(self):
+        case = report(self.made)
+        self.service(case, "file", "otto")
+        response = self.act(case, "dispatch", "dora")
+        self.assertContains(response, "请选择处置单位", status_code=400)
+        self.service(case, "dispatch", "dora", unit_id=self.made["municipal"].pk)
+        self.service(case, "sign", "hank")
+        response = self.act(case, "handled", "hank", resolution_mode="service")
+        self.assertContains(response, "请上传处置后照片", status_code=400)
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.PROCESSING)
+
+    def test_it_rejects_a_non_image_after_photo(self):
+        case = report(self.made)
+        self.service(case, "file", "otto")
+        self.service(case, "dispatch", "dora", unit_id=self.made["municipal"].pk)
+        self.service(case, "sign", "hank")
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        fake = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
+        response = self.act(case, "handled", "hank", resolution_mode="service", photos=fake)
+        self.assertEqual(response.status_code, 400)
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.PROCESSING)
+        self.assertFalse(Attachment.objects.filter(case=case, kind=Attachment.Kind.AFTER).exists())
+
+    def test_it_suggests_the_categorys_default_unit_first(self):
+        category = self.made["category"]
+        category.default_handling_unit = self.made["water"]
+        category.save()
+        case = report(self.made)
+        self.service(case, "file", "otto")
+        self.login("dora")
+        form = next(f for f in self.client.get(f"/cases/{case.pk}/").context["action_forms"] if f.action == "dispatch")
+        self.assertEqual(list(form.fields["unit"].queryset)[0], self.made["water"])
+
+
+class LoopTests(ViewTestCase):
+    """Whole cases through the HTML views, each step by the user whose job it is."""
+
+    def test_it_takes_an_inspectors_mobile_report_to_closure(self):
+        self.login("ivy")
+        response = self.client.post(
+            "/cases/m/",
+            {
+                "channel": "inspector",
+                "category": self.made["category"].pk,
+                "lon": EAST_POINT[0],
+                "lat": EAST_POINT[1],
+                "description": "人行道砖破损",
+                "photos": photo("scene.jpg", "red"),
+            },
+        )
+        self.assertRedirects(response, "/cases/m/")
+        case = Case.objects.get(description="人行道砖破损")
+        self.assertEqual(case.status, Status.PENDING_FILING)
+        self.assertEqual(case.attachments.filter(kind=Attachment.Kind.BEFORE).count(), 1)
+
+        self.act_ok(case, "file", "otto")
+        self.act_ok(case, "dispatch", "dora", unit=self.made["municipal"].pk)
+        self.act_ok(case, "sign", "hank")
+        self.assertEqual(case.status, Status.PROCESSING)
+        self.act_ok(case, "handled", "hank", resolution_mode="management", note="已修复", photos=photo())
+        self.assertEqual(case.status, Status.CHECKING)
+        self.assertEqual(case.resolution_mode, "management")
+
+        self.login("ivy")
+        response = self.client.get("/cases/m/tasks/")
+        self.assertEqual([t["case"].pk for t in response.context["tasks"]], [case.pk])
+        response = self.client.get(f"/cases/m/{case.pk}/")
+        self.assertContains(response, "核查通过")
+        self.assertContains(response, "button primary big")
+        response = self.act(case, "check_pass", "ivy", next="m")
+        self.assertRedirects(response, f"/cases/m/{case.pk}/")
+        self.act_ok(case, "close", "sue")
+        self.assertEqual(case.status, Status.CLOSED)
+        actions = list(case.events.values_list("action", flat=True))
+        self.assertEqual(actions, ["report", "file", "dispatch", "sign", "handled", "check_pass", "close"])
+
+        self.login("sue")
+        response = self.client.get(f"/cases/{case.pk}/")
+        self.assertContains(response, "已结案")
+        self.assertEqual(len(response.context["after_photos"]), 1)
+        self.assertEqual(len(response.context["stages"]), 5)  # file, dispatch, handle, check, close
+
+    def test_it_goes_through_a_return_an_extension_and_rework(self):
+        case = report(self.made)
+        self.act_ok(case, "file", "otto")
+        self.act_ok(case, "dispatch", "dora", unit=self.made["water"].pk)
+        self.act_ok(case, "request_return", "hugo", note="不属于供水管线")
+        self.assertEqual(case.status, Status.RETURN_REQUESTED)
+        response = self.act(case, "approve_return", "dora")
+        self.assertEqual(response.status_code, 302)
+        case.refresh_from_db()
+        self.assertEqual((case.status, case.return_count), (Status.FILED, 1))
+        # The water company no longer sees the case: it went back to dispatch.
+        self.login("hugo")
+        self.assertEqual(self.client.get(f"/cases/{case.pk}/").status_code, 404)
+
+        self.act_ok(case, "dispatch", "dora", unit=self.made["municipal"].pk)
+        self.act_ok(case, "sign", "hank")
+        deadline = case.stage_deadline
+        self.act_ok(case, "request_extension", "hank", note="需要采购材料", amount="2")
+        self.act_ok(case, "approve_extension", "sue")
+        self.assertEqual((case.status, case.extension_count), (Status.PROCESSING, 1))
+        self.assertGreater(case.stage_deadline, deadline)
+
+        self.act_ok(case, "handled", "hank", resolution_mode="service", photos=photo())
+        self.act_ok(case, "check_fail", "ivy", note="仍有积水", photos=photo("still.jpg", "blue"))
+        self.assertEqual((case.status, case.rework_count), (Status.PROCESSING, 1))
+        self.act_ok(case, "handled", "hank", resolution_mode="service", photos=photo("again.jpg", "yellow"))
+        self.act_ok(case, "check_pass", "ivy")
+        self.act_ok(case, "close", "sue")
+        self.assertEqual(case.status, Status.CLOSED)
+
+        self.login("sue")
+        response = self.client.get(f"/cases/{case.pk}/")
+        for text in ("申请回退", "同意回退", "申请延期", "同意延期", "核查不通过（返工）", "仍有积水", "派往"):
+            self.assertContains(response, text)
+
+
+class ReportTests(ViewTestCase):
+    def form(self, **overrides) -> dict:
+        data = {
+            "channel": "hotline",
+            "category": self.made["category"].pk,
+            "lon": EAST_POINT[0],
+            "lat": EAST_POINT[1],
+            "description": "路灯不亮",
+            "reporter_name": "张先生",
+            "reporter_phone": "13900001111",
+        }
+        data.update(overrides)
+        return data
+
+    def test_it_registers_a_hotline_report_for_verification(self):
+        self.login("otto")
+        response = self.client.get("/cases/new/")
+        self.assertContains(response, "登记案件")
+        self.assertNotContains(response, 'value="inspector"')  # only inspectors report as inspectors
+        response = self.client.post("/cases/new/", self.form())
+        case = Case.objects.get()
+        self.assertRedirects(response, f"/cases/{case.pk}/")
+        self.assertEqual((case.status, case.assignee), (Status.VERIFYING, self.made["ivy"]))
+
+    def test_it_refuses_a_point_outside_the_managed_area(self):
+        self.login("otto")
+        response = self.client.post("/cases/new/", self.form(lon="113.0", lat="24.0"))
+        self.assertContains(response, "位置不在管理区域内", status_code=400)
+        self.assertFalse(Case.objects.exists())
+
+    def test_it_asks_for_missing_fields_in_chinese(self):
+        self.login("otto")
+        response = self.client.post("/cases/new/", self.form(category="", lon="", description=""))
+        self.assertContains(response, "请选择问题分类", status_code=400)
+        self.assertContains(response, "请在地图上点选位置或填写经纬度", status_code=400)
+        self.assertContains(response, "请填写问题描述", status_code=400)
+        self.assertFalse(Case.objects.exists())
+
+    def test_it_refuses_an_unknown_category(self):
+        self.login("otto")
+        response = self.client.post("/cases/new/", self.form(category="999999"))
+        self.assertContains(response, "分类不存在或已停用", status_code=400)
+        self.assertFalse(Case.objects.exists())
+
+    def test_it_finds_categories_by_name(self):
+        self.login("ivy")
+        response = self.client.get("/cases/categories/", {"q": "破损"})
+        self.assertContains(response, "道路破损")
+        self.assertContains(response, f'data-id="{self.made["category"].pk}"')
+        response = self.client.get("/cases/categories/", {"q": "不存在的东西"})
+        self.assertContains(response, "没有名称包含")
+
+    def test_it_serves_the_mobile_page_with_camera_and_gps(self):
+        self.login("ivy")
+        response = self.client.get("/cases/m/")
+        self.assertContains(response, 'capture="environment"')
+        self.assertContains(response, 'accept="image/*"')
+        self.assertContains(response, "获取当前位置")
+
+    def test_it_lists_my_tasks_nearest_first(self):
+        far = report(self.made, channel=Channel.HOTLINE, actor_key="otto", point=xy(0.1, 0.1))
+        near = report(self.made, channel=Channel.HOTLINE, actor_key="otto", point=xy(1.9, 0.9))
+        self.login("ivy")
+        lon, lat = xy(1.95, 0.95)
+        response = self.client.get("/cases/m/tasks/", {"lon": lon, "lat": lat})
+        self.assertEqual([t["case"].pk for t in response.context["tasks"]], [near.pk, far.pk])
+        self.assertContains(response, "按距离排序")
+        lon, lat = xy(0.05, 0.05)
+        response = self.client.get("/cases/m/tasks/", {"lon": lon, "lat": lat})
+        self.assertEqual([t["case"].pk for t in response.context["tasks"]], [far.pk, near.pk])
+
+
+class ScopeTests(ViewTestCase):
+    """Wes works for the west street: the east street's cases do not exist for him."""
+
+    def test_it_never_shows_another_streets_case(self):
+        east = report(self.made)
+        west = report(self.made, point=WEST_POINT)
+        self.login("wes")
+        response = self.client.get("/cases/", {"queue": "file"})
+        self.assertEqual([c.pk for c in response.context["cases"]], [west.pk])
+        self.assertNotContains(response, east.number)
+        response = self.client.get("/cases/", {"queue": "file", "q": east.number})
+        self.assertEqual(response.context["cases"], [])
+        response = self.client.get("/cases/", {"queue": "file", "street": "360725100"})
+        self.assertEqual(response.context["cases"], [])
+        self.assertEqual(self.client.get(f"/cases/{east.pk}/").status_code, 404)
+        self.assertEqual(self.client.get(f"/cases/m/{east.pk}/").status_code, 404)
+        response = self.act(east, "file", "wes")
+        self.assertEqual(response.status_code, 404)
+        east.refresh_from_db()
+        self.assertEqual(east.status, Status.PENDING_FILING)
+        self.assertEqual({q["key"]: q["count"] for q in self.client.get("/cases/").context["queues"]}["file"], 1)
+
+    def test_it_hides_another_units_case_from_a_handler(self):
+        case = report(self.made)
+        self.service(case, "file", "otto")
+        self.service(case, "dispatch", "dora", unit_id=self.made["municipal"].pk)
+        self.login("hugo")
+        self.assertEqual(self.client.get(f"/cases/{case.pk}/").status_code, 404)
+        self.assertEqual(self.client.get("/cases/", {"queue": "sign"}).context["cases"], [])
+        self.assertEqual(self.act(case, "sign", "hugo").status_code, 404)
+
+    def test_it_requires_login(self):
+        response = self.client.get("/cases/")
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("/accounts/login/", response["Location"])

@@ -1,0 +1,357 @@
+"""Workbenches (工作台): queues per role, the case page with its actions, reports from the desk
+and the inspector's phone.
+
+Views stay thin: reads go through civicgrid.cases.selectors (always scoped to the user),
+writes through civicgrid.cases.services.case_report / case_act, whose errors are shown on the
+form that caused them. HTMX requests get only the list partial (core.htmx.htmx_partial).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from civicgrid.audit.services import audit_contact_view
+from civicgrid.cases import selectors
+from civicgrid.cases.forms import FIELD_OF, ActionForm, FilterForm, ReportForm
+from civicgrid.cases.models import Attachment, Case
+from civicgrid.cases.services import (
+    ActInput,
+    ActionForbidden,
+    CaseConflict,
+    CaseError,
+    CaseNotFound,
+    InvalidInput,
+    ReportInput,
+    case_act,
+    case_report,
+)
+from civicgrid.cases.workflow import Action, Status, actions_available
+from civicgrid.catalog.models import Category
+from civicgrid.core.htmx import htmx_partial
+from civicgrid.core.models import Role
+
+PAGE_SIZE = 50
+MOBILE_TASK_LIMIT = 100
+
+
+def _get_case_for_user(user, pk: int) -> Case:
+    """The case if it is in the user's scope, else 404 (its existence is not revealed)."""
+    case = (
+        Case.objects.visible_to(user)
+        .select_related(
+            "category__default_handling_unit",
+            "grid",
+            "community",
+            "street",
+            "handling_unit",
+            "reporter",
+            "assignee",
+            "duplicate_of",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404(_("案件不存在或不在您的数据权限范围内"))
+    return case
+
+
+def _actions_for(user, case: Case) -> list[Action]:
+    """What this user may do to this case now: the table's answer, less what the service would
+    refuse anyway (a handler acts only on his own unit's cases)."""
+    if user.role == Role.HANDLER and case.handling_unit_id != user.org_unit_id:
+        return []
+    return actions_available(case.status, user.role)
+
+
+#
+# Workbench
+#
+
+
+@require_GET
+@login_required
+def workbench(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    queues = selectors.queues_for(user)
+    keys = [q.key for q in queues]
+    partial = htmx_partial(request)
+    counts = {} if partial else selectors.queue_counts(user)
+    key = request.GET.get("queue", "")
+    if key not in keys:
+        key = next((k for k in keys if counts.get(k)), keys[0] if keys else "")
+
+    error = ""
+    qs = selectors.queue_cases(user, key)
+    try:
+        qs = selectors.case_filter(qs, request.GET)
+    except selectors.FilterError as exc:
+        error = _("筛选条件有误：%(reason)s") % {"reason": exc.reason}
+        qs = qs.none()
+    page = Paginator(qs.select_related("category", "handling_unit"), PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["queue"] = key
+    context = {
+        "queues": [{"key": q.key, "label": q.label, "count": counts.get(q.key)} for q in queues],
+        "queue": key,
+        "page": page,
+        "cases": list(page.object_list),
+        "error": error,
+        "querystring": params.urlencode(),
+        "now": timezone.now(),
+    }
+    if partial:
+        return render(request, "cases/_case_list.html", context)
+    # Bound to the query so the bar shows what is applied (it is never validated: case_filter is).
+    context["filter_form"] = FilterForm(params, user=user)
+    return render(request, "cases/workbench.html", context)
+
+
+#
+# Case page
+#
+
+
+def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None = None) -> dict:
+    user = request.user
+    now = timezone.now()
+    forms = []
+    for action in _actions_for(user, case):
+        if bound is not None and bound.action == action:
+            forms.append(bound)
+        else:
+            forms.append(ActionForm(action=action, case=case))
+    events = list(
+        case.events.select_related("actor", "unit").prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+        )
+    )
+    stages = []
+    for stage in case.stages.all():
+        end = stage.ended_at or now
+        stages.append(
+            {
+                "row": stage,
+                "duration": end - stage.started_at,
+                "running": stage.ended_at is None,
+                "late": stage.on_time is False or (stage.ended_at is None and stage.deadline and now > stage.deadline),
+            }
+        )
+    photos = list(case.attachments.exclude(kind=Attachment.Kind.DOCUMENT).order_by("created_at", "id"))
+    show_contact = selectors.can_see_contact(user)
+    if show_contact and case.reporter_phone:
+        audit_contact_view(actor=user, obj=case, request=request, note=_("案件页面"))
+    can_merge = Action.MERGE in _actions_for(user, case)
+    return {
+        "case": case,
+        "light": case.light(now),
+        "now": now,
+        "codes": list(case.category.codes.all()),
+        "action_forms": forms,
+        "events": events,
+        "stages": stages,
+        "before_photos": [p for p in photos if p.kind == Attachment.Kind.BEFORE],
+        "after_photos": [p for p in photos if p.kind == Attachment.Kind.AFTER],
+        "phone": case.reporter_phone if show_contact else case.masked_phone,
+        "duplicates": selectors.duplicate_candidates(case, user) if can_merge else [],
+        "can_merge": can_merge,
+        "map_config": {
+            "grid": case.grid.geometry,
+            "point": [case.lon, case.lat],
+            "tileUrl": settings.TILE_URL,
+            "tileAttribution": settings.TILE_ATTRIBUTION,
+        },
+    }
+
+
+@require_GET
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case_for_user(request.user, pk)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+@require_POST
+@login_required
+def case_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Apply one action from the case page (or the mobile case page, next=m)."""
+    user = request.user
+    case = _get_case_for_user(user, pk)
+    mobile = request.POST.get("next") == "m"
+    template = "cases/mobile_case.html" if mobile else "cases/detail.html"
+
+    def again(status: int, bound: ActionForm | None = None, fresh: bool = False) -> HttpResponse:
+        shown = _get_case_for_user(user, pk) if fresh else case
+        if fresh:
+            bound = None
+        return render(request, template, _detail_context(request, shown, bound), status=status)
+
+    try:
+        action = Action(request.POST.get("action", ""))
+    except ValueError:
+        messages.error(request, _("未知的操作"))
+        return again(400)
+    form = ActionForm(request.POST, request.FILES, action=action, case=case)
+    if not form.is_valid():
+        return again(400, form)
+    try:
+        case_act(case_id=case.pk, data=ActInput(**form.to_input()), actor=user)
+    except CaseConflict as exc:
+        messages.error(
+            request,
+            _("该案件已被他人处理，当前状态：%(status)s。请查看最新情况后再操作。")
+            % {"status": Status(exc.current_status).label},
+        )
+        return again(409, fresh=True)
+    except InvalidInput as exc:
+        form.add_error(FIELD_OF.get(exc.field or ""), exc.reason)
+        return again(400, form)
+    except ActionForbidden as exc:
+        messages.error(request, exc.reason)
+        return again(403)
+    except CaseNotFound:
+        raise Http404(_("案件不存在或不在您的数据权限范围内")) from None
+    messages.success(request, _("已%(action)s：%(number)s") % {"action": action.label, "number": case.number})
+    if not Case.objects.visible_to(user).filter(pk=case.pk).exists():
+        # Returned or dispatched away from this user's unit: back to the queue.
+        return redirect("cases:mobile" if mobile else "cases:workbench")
+    return redirect("cases:mobile-case" if mobile else "cases:detail", pk=case.pk)
+
+
+#
+# Reports
+#
+
+
+def _report(request: HttpRequest, form: ReportForm) -> Case | None:
+    """case_report from a valid form, or None with the service's error put onto the form."""
+    data = form.cleaned_data
+    try:
+        return case_report(
+            data=ReportInput(
+                channel=data["channel"],
+                category_id=data["category"],
+                lon=data["lon"],
+                lat=data["lat"],
+                description=data["description"],
+                address=data.get("address", ""),
+                reporter_name=data.get("reporter_name", ""),
+                reporter_phone=data.get("reporter_phone", ""),
+                urgent=data.get("urgent", False),
+                photos=data.get("photos") or [],
+            ),
+            actor=request.user,
+        )
+    except CaseError as exc:
+        # Errors about the point or the category are shown above the form (their inputs are
+        # a map and a picker); the others beside their field.
+        shown_beside = exc.field in ("description", "photos", "channel")
+        form.add_error(exc.field if shown_beside and exc.field in form.fields else None, exc.reason)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    """The operator desk's report form."""
+    form = ReportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        case = _report(request, form)
+        if case is not None:
+            messages.success(request, _("已登记案件 %(number)s") % {"number": case.number})
+            return redirect("cases:detail", pk=case.pk)
+    context = {
+        "form": form,
+        "map_config": {
+            "dataUrl": reverse("geo:map-data"),
+            "pick": True,
+            "tileUrl": settings.TILE_URL,
+            "tileAttribution": settings.TILE_ATTRIBUTION,
+        },
+    }
+    return render(request, "cases/new.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+@login_required
+def category_search(request: HttpRequest) -> HttpResponse:
+    """Active categories matching a name (HTMX partial for the category pickers)."""
+    q = request.GET.get("q", "").strip()
+    qs = Category.objects.filter(is_active=True)
+    if q:
+        qs = qs.filter(name__icontains=q) | qs.filter(major_name__icontains=q)
+    categories = list(qs.order_by("sort_order", "name")[:20])
+    return render(request, "cases/_category_results.html", {"categories": categories, "q": q})
+
+
+#
+# Inspector's phone
+#
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def mobile(request: HttpRequest) -> HttpResponse:
+    """Report from the phone (camera photo, GPS) and the list of my verify and check tasks."""
+    form = ReportForm(request.POST or None, request.FILES or None, user=request.user, mobile=True)
+    if request.method == "POST" and form.is_valid():
+        case = _report(request, form)
+        if case is not None:
+            messages.success(request, _("已上报 %(number)s") % {"number": case.number})
+            return redirect("cases:mobile")
+    context = {
+        "form": form,
+        "map_config": {
+            "dataUrl": reverse("geo:map-data"),
+            "pick": True,
+            "compact": True,
+            "tileUrl": settings.TILE_URL,
+            "tileAttribution": settings.TILE_ATTRIBUTION,
+        },
+        **_task_context(request),
+    }
+    return render(request, "cases/mobile.html", context, status=400 if form.errors else 200)
+
+
+def _task_context(request: HttpRequest) -> dict:
+    user = request.user
+    try:
+        lon, lat = float(request.GET["lon"]), float(request.GET["lat"])
+    except (KeyError, ValueError):
+        lon = lat = None
+    tasks = []
+    if user.role == Role.INSPECTOR:
+        for key in ("verify", "check"):
+            qs = selectors.queue_cases(user, key).select_related("category")[:MOBILE_TASK_LIMIT]
+            tasks.extend({"case": case, "kind": key} for case in qs)
+    if lon is not None and lat is not None:
+        for task in tasks:
+            task["distance"] = selectors.distance_m(lon, lat, task["case"].lon, task["case"].lat)
+        tasks.sort(key=lambda t: t["distance"])
+    else:
+        tasks.sort(key=lambda t: (t["case"].stage_deadline is None, t["case"].stage_deadline or t["case"].created_at))
+    return {"tasks": tasks, "by_distance": lon is not None, "now": timezone.now()}
+
+
+@require_GET
+@login_required
+def mobile_tasks(request: HttpRequest) -> HttpResponse:
+    return render(request, "cases/_mobile_tasks.html", _task_context(request))
+
+
+@require_GET
+@login_required
+def mobile_case(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case_for_user(request.user, pk)
+    return render(request, "cases/mobile_case.html", _detail_context(request, case))
