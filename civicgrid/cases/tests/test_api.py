@@ -680,3 +680,36 @@ class ConcurrentDispatchTests(TransactionTestCase):
         self.assertEqual(sorted(statuses), [200, 409])
         self.assertEqual(CaseEvent.objects.filter(case_id=case_id, action="dispatch").count(), 1)
         self.assertEqual(Case.objects.get(pk=case_id).version, 3)
+
+
+class WorkflowBugTests(ApiTestCase):
+    """Bugs found in workflow.py/services.py while writing the API, kept as expected failures.
+
+    Each turns into an "unexpected success" once fixed: then drop its expectedFailure.
+    """
+
+    @unittest.expectedFailure
+    def test_it_sends_a_refused_void_back_to_the_status_it_came_from(self):
+        # workflow.py: REFUSE_VOID always targets PENDING_FILING, but REQUEST_VOID is also taken
+        # from FILED (by the dispatcher); refused, a filed case lands in 待立案 while its
+        # dispatch clock keeps running.
+        case_id = self.report()["id"]
+        self.act("otto", case_id, "file")
+        self.act("dora", case_id, "request_void", note="重复上报")
+        body = self.act("sue", case_id, "refuse_void", note="并非重复")
+        self.assertEqual((body["status"], body["stage"]), ("filed", "dispatch"))
+
+    @unittest.expectedFailure
+    def test_it_merges_only_into_an_open_case(self):
+        # services.py case_act: the merge target may be rejected, voided or merged itself, so a
+        # duplicate (and its reporter) can be linked to a dead end; duplicate_candidates already
+        # offers open cases only.
+        rejected = self.report()["id"]
+        self.act("otto", rejected, "reject", note="不属于城管职责")
+        duplicate = self.report()["id"]
+        number = Case.objects.get(pk=rejected).number
+        response = self.post_json(
+            "otto", f"/api/v1/cases/{duplicate}/actions/merge/", {"version": 1, "duplicate_of": number}
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["error"]["field"], "duplicate_of")
