@@ -246,9 +246,15 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
             event_data["amount"] = str(amount)
             event_data["time_unit"] = _open_stage(case).time_unit if _open_stage(case) else ""
         if Requirement.DUPLICATE_OF in row.requires:
-            original = Case.objects.visible_to(actor).filter(number=data.duplicate_of).exclude(pk=case.pk).first()
+            original = (
+                Case.objects.visible_to(actor)
+                .filter(number=data.duplicate_of)
+                .exclude(pk=case.pk)
+                .exclude(status__in=TERMINAL)
+                .first()
+            )
             if original is None:
-                raise InvalidInput("请填写重复的原案件编号", "duplicate_of")
+                raise InvalidInput("请填写未结案的原案件编号（重复的案件并入一个仍在办理的案件）", "duplicate_of")
             event_data["duplicate_of"] = original.number
         if Requirement.AFTER_PHOTO in row.requires and not data.photos and not _has_after_photo(case):
             raise InvalidInput("请上传处置后照片", "photos")
@@ -271,7 +277,11 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
         for counter in row.counts:
             if counter in ("rework", "extension", "return", "deferral"):
                 setattr(case, f"{counter}_count", getattr(case, f"{counter}_count") + 1)
-        if row.target is not None:
+        if row.back:
+            # Back to where the request was made from (its event went from there to here).
+            request = case.events.filter(to_status=case.status).order_by("-at", "-id").first()
+            case.status = Status(request.from_status) if request and request.from_status else row.target
+        elif row.target is not None:
             case.status = row.target
         if case.status in TERMINAL:
             _end_stage(case, now)  # voided, merged, rejected or closed: no clock runs any more

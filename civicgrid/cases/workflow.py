@@ -98,6 +98,9 @@ class Transition:
     pauses: bool = False  # the running clock stops counting (deferral)
     resumes: bool = False  # the paused clock counts again
     counts: tuple[str, ...] = field(default=())  # counters it increments (rework, extension, return)
+    # A refusal that sends the case back to the status the request was made from (a void
+    # requested from 待派遣 and refused goes back to 待派遣); `target` is the usual case.
+    back: bool = False
 
 
 def _t(action, sources, target, roles, **kwargs) -> Transition:
@@ -133,7 +136,7 @@ TRANSITIONS: dict[Action, Transition] = {
             requires={Q.REASON},
         ),
         _t(A.APPROVE_VOID, {S.VOID_REQUESTED}, S.VOIDED, {R.SHIFT_LEAD}),
-        _t(A.REFUSE_VOID, {S.VOID_REQUESTED}, S.PENDING_FILING, {R.SHIFT_LEAD}, requires={Q.REASON}),
+        _t(A.REFUSE_VOID, {S.VOID_REQUESTED}, S.PENDING_FILING, {R.SHIFT_LEAD}, requires={Q.REASON}, back=True),
         # 派遣 / 签收.
         _t(
             A.DISPATCH,
@@ -156,7 +159,7 @@ TRANSITIONS: dict[Action, Transition] = {
             starts=Stage.DISPATCH,
             counts=("return",),
         ),
-        _t(A.REFUSE_RETURN, {S.RETURN_REQUESTED}, S.PROCESSING, {R.DISPATCHER}, requires={Q.REASON}),
+        _t(A.REFUSE_RETURN, {S.RETURN_REQUESTED}, S.PROCESSING, {R.DISPATCHER}, requires={Q.REASON}, back=True),
         # 延期: approval moves the handling deadline by the granted amount.
         _t(A.REQUEST_EXTENSION, {S.PROCESSING}, S.EXTENSION_REQUESTED, {R.HANDLER}, requires={Q.REASON, Q.AMOUNT}),
         _t(A.APPROVE_EXTENSION, {S.EXTENSION_REQUESTED}, S.PROCESSING, {R.SHIFT_LEAD}, counts=("extension",)),

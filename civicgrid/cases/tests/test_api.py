@@ -682,28 +682,20 @@ class ConcurrentDispatchTests(TransactionTestCase):
         self.assertEqual(Case.objects.get(pk=case_id).version, 3)
 
 
-class WorkflowBugTests(ApiTestCase):
-    """Bugs found in workflow.py/services.py while writing the API, kept as expected failures.
+class WorkflowEdgeTests(ApiTestCase):
+    """Edge cases of the table found while writing the API."""
 
-    Each turns into an "unexpected success" once fixed: then drop its expectedFailure.
-    """
-
-    @unittest.expectedFailure
     def test_it_sends_a_refused_void_back_to_the_status_it_came_from(self):
-        # workflow.py: REFUSE_VOID always targets PENDING_FILING, but REQUEST_VOID is also taken
-        # from FILED (by the dispatcher); refused, a filed case lands in 待立案 while its
-        # dispatch clock keeps running.
+        # REQUEST_VOID is also taken from FILED (by the dispatcher); refused, the case goes
+        # back to 待派遣 with its dispatch clock still running.
         case_id = self.report()["id"]
         self.act("otto", case_id, "file")
         self.act("dora", case_id, "request_void", note="重复上报")
         body = self.act("sue", case_id, "refuse_void", note="并非重复")
         self.assertEqual((body["status"], body["stage"]), ("filed", "dispatch"))
 
-    @unittest.expectedFailure
     def test_it_merges_only_into_an_open_case(self):
-        # services.py case_act: the merge target may be rejected, voided or merged itself, so a
-        # duplicate (and its reporter) can be linked to a dead end; duplicate_candidates already
-        # offers open cases only.
+        # A duplicate (and its reporter) must not be linked to a dead end.
         rejected = self.report()["id"]
         self.act("otto", rejected, "reject", note="不属于城管职责")
         duplicate = self.report()["id"]

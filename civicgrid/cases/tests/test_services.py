@@ -307,3 +307,14 @@ class AttachmentTests(LoopTestCase):
         case.refresh_from_db()
         self.assertEqual((case.status, case.attachments.count()), (Status.PROCESSING, 0))
         self.assertFalse(case.events.filter(action="handled").exists())
+
+
+class RefusalGoesBackTests(LoopTestCase):
+    def test_it_sends_a_refused_return_back_to_signing_when_asked_before_signing(self):
+        with time_machine.travel(at(2, 9), tick=False):
+            case = report(self.made)
+        self.act(case, "file", "otto", at(2, 9, 10))
+        self.act(case, "dispatch", "dora", at(2, 9, 20), unit_id=self.made["municipal"].pk)
+        self.act(case, "request_return", "hank", at(2, 9, 25), note="不属于本单位")
+        case = self.act(case, "refuse_return", "dora", at(2, 9, 30), note="属于市政")
+        self.assertEqual(case.status, Status.DISPATCHED)
