@@ -29,7 +29,7 @@ class DemoTests(TestCase):
     def setUpTestData(cls):
         # The demo county, built once into the empty test database by the command itself.
         cls.output = StringIO()
-        call_command("demo", "--seed", "2021", stdout=cls.output)
+        call_command("demo", "--seed", "2021", "--cases", "0", stdout=cls.output)
         cls.output = cls.output.getvalue()
 
     def shapes(self, queryset=None):
@@ -121,18 +121,18 @@ class DemoTests(TestCase):
     def test_it_keeps_existing_data_with_if_empty(self):
         before = {g.code: (g.pk, g.geometry) for g in Grid.objects.all()}
         out = StringIO()
-        call_command("demo", "--if-empty", "--seed", "7", stdout=out)
+        call_command("demo", "--if-empty", "--seed", "7", "--cases", "0", stdout=out)
         self.assertIn("已有数据", out.getvalue())
         self.assertEqual({g.code: (g.pk, g.geometry) for g in Grid.objects.all()}, before)
 
     def test_it_refuses_to_run_over_existing_data_without_force(self):
         with self.assertRaisesMessage(CommandError, "--force"):
-            call_command("demo", stdout=StringIO())
+            call_command("demo", "--cases", "0", stdout=StringIO())
 
     def test_it_rebuilds_the_same_demo_objects_with_force(self):
         before = {g.code: (g.pk, g.geometry) for g in Grid.objects.all()}
         users, units = User.objects.count(), OrgUnit.objects.count()
-        call_command("demo", "--force", stdout=StringIO())
+        call_command("demo", "--force", "--cases", "0", stdout=StringIO())
         self.assertEqual({g.code: (g.pk, g.geometry) for g in Grid.objects.all()}, before)
         self.assertEqual((User.objects.count(), OrgUnit.objects.count()), (users, units))
 
