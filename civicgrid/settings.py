@@ -16,6 +16,8 @@ SECRET_KEY = secret_key_from_env_or_file("SECRET_KEY", VAR_DIR / "secret_key")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies that append to X-Forwarded-For (audit IPs); 0 ignores the header.
+CIVICGRID_TRUSTED_PROXIES = env_int("CIVICGRID_TRUSTED_PROXIES", 0)
 # Demo mode shows the demo logins on the login page; never on in production.
 DEMO_MODE = env_bool("CIVICGRID_DEMO", False)
 

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.audit.services import audit_export
 from civicgrid.catalog.models import PENDING, Category, CategoryCode, RegionClass, Stage, StageTimeLimit
 from civicgrid.catalog.services import catalog_confirm_categories
 from civicgrid.catalog.transfer import CatalogImportError, catalog_export_xlsx, catalog_export_yaml, catalog_import
@@ -177,10 +178,12 @@ class CategoryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("导出所选分类（YAML）"), permissions=["view"])
     def export_selected_yaml(self, request: HttpRequest, queryset: QuerySet[Category]) -> HttpResponse:
+        audit_export(actor=request.user, what="所选部件事件分类（YAML）", request=request)
         return self._yaml_response(queryset)
 
     @admin.action(description=_("导出所选分类（Excel）"), permissions=["view"])
     def export_selected_xlsx(self, request: HttpRequest, queryset: QuerySet[Category]) -> HttpResponse:
+        audit_export(actor=request.user, what="所选部件事件分类（Excel）", request=request)
         return self._xlsx_response(queryset)
 
     # --- export buttons and the import page ---
@@ -211,11 +214,13 @@ class CategoryAdmin(admin.ModelAdmin):
     def export_yaml_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        audit_export(actor=request.user, what="部件事件分类（YAML）", request=request)
         return self._yaml_response()
 
     def export_xlsx_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        audit_export(actor=request.user, what="部件事件分类（Excel）", request=request)
         return self._xlsx_response()
 
     def import_view(self, request: HttpRequest) -> HttpResponse:

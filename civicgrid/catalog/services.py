@@ -256,6 +256,13 @@ def catalog_load_reference(*, data_dir: Path = DATA_DIR) -> LoadSummary:
     only while nobody has changed it here; values an admin or an import has edited or
     confirmed, and codes or limits an admin deleted, stay as they are.
     """
+    from civicgrid.audit.services import audit_suppressed
+
+    with audit_suppressed("部件事件分类参考数据"):
+        return _load_reference(data_dir)
+
+
+def _load_reference(data_dir: Path) -> LoadSummary:
     summary = LoadSummary()
     existing = {c.key: c for c in Category.objects.prefetch_related("codes", "time_limits")}
     taken = {(c.scheme, c.kind, c.code) for c in CategoryCode.objects.all()}
@@ -371,7 +378,11 @@ def catalog_assign_default_units() -> int:
                 category.default_handling_unit = match
                 assigned.append(category)
                 break
-    Category.objects.bulk_update(assigned, ["default_handling_unit"], batch_size=500)
+    from civicgrid.audit.services import audit_suppressed
+
+    with audit_suppressed("分配默认处置单位", prefix="批量修改") as batch:
+        Category.objects.bulk_update(assigned, ["default_handling_unit"], batch_size=500)
+        batch.count(Category, "update", len(assigned))
     return len(assigned)
 
 
@@ -383,8 +394,13 @@ def catalog_confirm_categories(*, categories: QuerySet[Category]) -> int:
     """Adopt the selected categories' conditions and time limits as this county's standard
     (确认为本地标准). Empty conditions stay unconfirmed: there is nothing to adopt.
     Returns the number of categories confirmed."""
+    from civicgrid.audit.services import audit_suppressed
+
     ids = list(categories.values_list("id", flat=True))
-    Category.objects.filter(id__in=ids).exclude(filing_condition="").update(filing_condition_confirmed=True)
-    Category.objects.filter(id__in=ids).exclude(closing_condition="").update(closing_condition_confirmed=True)
-    StageTimeLimit.objects.filter(category_id__in=ids).update(confirmed=True)
+    with audit_suppressed("确认为本地标准", prefix="批量修改") as batch:
+        Category.objects.filter(id__in=ids).exclude(filing_condition="").update(filing_condition_confirmed=True)
+        Category.objects.filter(id__in=ids).exclude(closing_condition="").update(closing_condition_confirmed=True)
+        limits = StageTimeLimit.objects.filter(category_id__in=ids).update(confirmed=True)
+        batch.count(Category, "update", len(ids))
+        batch.count(StageTimeLimit, "update", limits)
     return len(ids)

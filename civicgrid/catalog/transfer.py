@@ -624,9 +624,16 @@ def catalog_import(*, stream: IO[bytes] | IO[str], file_format: str) -> ImportSu
         raise CatalogImportError([ImportIssue("文件", 1, "-", "只支持 .yaml/.yml 或 .xlsx 文件。")])
     if parsed.issues:
         raise CatalogImportError(parsed.issues)
+    from civicgrid.audit.services import audit_suppressed
+
     with transaction.atomic():
         entries = _validate(parsed)
-        return _apply(entries)
+        with audit_suppressed(f"部件事件分类导入（{file_format}）") as batch:
+            summary = _apply(entries)
+            batch.count(Category, "create", summary.created)
+            batch.count(Category, "update", summary.updated)
+            batch.count(StageTimeLimit, "create", summary.limits)
+        return summary
 
 
 def catalog_import_file(path: str | Path) -> ImportSummary:

@@ -262,11 +262,17 @@ def grids_import(feature_collection: dict, *, county: Region) -> ImportResult:
     if not isinstance(features, list) or not features:
         raise GridImportError([FeatureProblem(None, "", "FeatureCollection 中没有要素（features）")])
 
+    from civicgrid.audit.services import audit_suppressed
+
     with transaction.atomic():
         candidates, problems = _check_features(features, county)
         if problems:
             raise GridImportError(sorted(problems, key=lambda p: (p.index is None, p.index or 0)))
-        result = _write(candidates)
+        # One audit summary for the file; bulk writes send no signals, so count them here.
+        with audit_suppressed(f"单元网格导入（{county.name}）") as batch:
+            result = _write(candidates)
+            batch.count(Grid, "create", len(result.created))
+            batch.count(Grid, "update", len(result.updated))
         _index_changed()
     return result
 

@@ -10,8 +10,7 @@ from civicgrid.core.models import OrgUnit, Role, User
 
 class BulkLoadTests(TestCase):
     def test_it_writes_one_summary_for_a_bulk_load(self):
-        with audit_suppressed("部件事件分类参考数据"):
-            catalog_load_reference()
+        catalog_load_reference()  # the loader opens its own audit_suppressed block
         entry = AuditEntry.objects.get()
         self.assertEqual(entry.kind, AuditEntry.Kind.CHANGE)
         self.assertEqual(entry.action, AuditEntry.Action.BULK)
@@ -106,3 +105,21 @@ class BulkChangeTests(TestCase):
         entry = AuditEntry.objects.get(action=AuditEntry.Action.BULK)
         self.assertEqual(entry.note, "批量修改：确认为本地标准")
         self.assertEqual(entry.changes, {"catalog.Category": {"update": 1}})
+
+
+class WiredBulkWritesTests(TestCase):
+    def test_it_summarises_a_grid_import_in_one_entry(self):
+        from civicgrid.geo.services import grids_import
+        from civicgrid.geo.tests.fixtures import G1, GEOMETRIES, build_county
+
+        made = build_county(with_grids=False)
+        AuditEntry.objects.all().delete()
+        feature = {
+            "type": "Feature",
+            "geometry": GEOMETRIES[G1],
+            "properties": {"code": G1, "community": "360725100001"},
+        }
+        grids_import({"type": "FeatureCollection", "features": [feature]}, county=made["county"])
+        entry = AuditEntry.objects.get()
+        self.assertEqual(entry.changes, {"geo.Grid": {"create": 1, "update": 0}})
+        self.assertIn("单元网格导入", entry.note)
