@@ -51,11 +51,11 @@ from civicgrid.cases.services import (
     CaseError,
     InvalidInput,
     ReportInput,
-    attachment_add,
     case_act,
+    case_attach,
     case_report,
 )
-from civicgrid.cases.workflow import TERMINAL, Action, Status, actions_available
+from civicgrid.cases.workflow import Action, Status, actions_available
 from civicgrid.core.api import error_response
 from civicgrid.core.models import Role
 from civicgrid.geo.coords import CRS_CHOICES
@@ -439,12 +439,11 @@ class CaseAttachmentsApi(CaseApiView):
             return error_response(None, NOT_FOUND, 404)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if case.status in TERMINAL:
-            reason = f"案件当前状态为“{Status(case.status).label}”，不能再添加附件。"
-            return _conflict(reason, case.status, case.version)
         v = serializer.validated_data
         try:
-            attachment = attachment_add(case=case, event=None, kind=v["kind"], file=v["file"], actor=request.user)
+            attachment = case_attach(case_id=case.pk, kind=v["kind"], file=v["file"], actor=request.user)
+        except CaseConflict as exc:
+            return _conflict(exc.reason, exc.current_status, exc.current_version)
         except InvalidInput as exc:
             # The service names a rejected photo "photos" (its field on report and act); here it is "file".
             return error_response("file", exc.reason, 400)

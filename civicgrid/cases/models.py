@@ -265,6 +265,8 @@ class CaseEvent(models.Model):
     def action_label(self) -> str:
         if self.action == "report":
             return str(_("上报"))
+        if self.action == "attach":
+            return str(_("上传附件"))
         try:
             return str(Action(self.action).label)
         except ValueError:

@@ -34,6 +34,13 @@ from civicgrid.geo.lookup import OutsideManagedArea, locate
 from civicgrid.geo.models import Grid
 from civicgrid.workcalendar.selectors import get_calendar
 
+# Units a case can be dispatched to: not the bureau or its centers.
+HANDLING_UNIT_KINDS = (
+    OrgUnit.Kind.DEPARTMENT,
+    OrgUnit.Kind.STREET_OFFICE,
+    OrgUnit.Kind.UTILITY,
+    OrgUnit.Kind.CONTRACTOR,
+)
 # The traffic light turns yellow when this share of a stage's time is used.
 WARN_SHARE = Decimal("0.8")
 MAX_EXTENSION = Decimal("1000")
@@ -237,9 +244,13 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
         if Requirement.REASON in row.requires and not note:
             raise InvalidInput("请填写原因", "note")
         if Requirement.UNIT in row.requires:
-            unit = OrgUnit.objects.filter(pk=data.unit_id, is_active=True).first() if data.unit_id else None
+            unit = (
+                OrgUnit.objects.filter(pk=data.unit_id, is_active=True, kind__in=HANDLING_UNIT_KINDS).first()
+                if data.unit_id
+                else None
+            )
             if unit is None:
-                raise InvalidInput("请选择处置单位", "unit")
+                raise InvalidInput("请选择处置单位（专业部门、街道、公用企业或第三方企业）", "unit")
             event_data["unit"] = {"id": unit.pk, "name": unit.name}
         if Requirement.AMOUNT in row.requires:
             amount = _positive_amount(data.amount)
@@ -445,6 +456,30 @@ def _extend(case: Case, amount: Decimal, at: datetime) -> None:
 #
 # Attachments
 #
+
+
+def case_attach(*, case_id: int, kind: str, file, actor: User, note: str = "") -> Attachment:
+    """Add a document or a before-photo to an open case, on the record as an "attach" event."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or not Case.objects.visible_to(actor).filter(pk=case_id).exists():
+            raise CaseNotFound("案件不存在或不在您的数据权限范围内")
+        if case.status in TERMINAL:
+            raise CaseConflict(f"案件当前状态为“{Status(case.status).label}”，不能再添加附件。", case=case)
+        if kind not in (Attachment.Kind.DOCUMENT, Attachment.Kind.BEFORE):
+            raise InvalidInput("附件类型应为文件或处置前照片", "kind")
+        event = CaseEvent.objects.create(
+            case=case,
+            action="attach",
+            from_status=case.status,
+            to_status=case.status,
+            actor=actor,
+            actor_role=actor.role,
+            unit=actor.org_unit,
+            note=(note or "").strip(),
+            data={"kind": kind, "name": getattr(file, "name", "")[:100]},
+        )
+        return attachment_add(case=case, event=event, kind=kind, file=file, actor=actor)
 
 
 def attachment_add(*, case: Case, event: CaseEvent | None, kind: str, file, actor: User | None) -> Attachment:

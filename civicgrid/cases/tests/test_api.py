@@ -595,6 +595,9 @@ class AttachmentTests(ApiTestCase):
         self.assertEqual(response.json()["content_type"], "application/pdf")
         listed = self.get("otto", f"/api/v1/cases/{case_id}/attachments/").json()
         self.assertEqual([a["kind"] for a in listed], ["document"])
+        # The upload is on the record, like every other step.
+        events = self.get("otto", f"/api/v1/cases/{case_id}/events/").json()
+        self.assertEqual(events[-1]["action"], "attach")
 
     def test_it_adds_a_before_photo(self):
         case_id = self.report()["id"]

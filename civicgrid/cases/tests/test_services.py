@@ -318,3 +318,16 @@ class RefusalGoesBackTests(LoopTestCase):
         self.act(case, "request_return", "hank", at(2, 9, 25), note="不属于本单位")
         case = self.act(case, "refuse_return", "dora", at(2, 9, 30), note="属于市政")
         self.assertEqual(case.status, Status.DISPATCHED)
+
+
+class DispatchTargetTests(LoopTestCase):
+    def test_it_dispatches_only_to_a_handling_unit(self):
+        from civicgrid.core.models import OrgUnit
+
+        with time_machine.travel(at(2, 9), tick=False):
+            case = report(self.made)
+        self.act(case, "file", "otto", at(2, 9, 10))
+        center = OrgUnit.objects.get(code="C02")  # the command center itself
+        with self.assertRaises(InvalidInput) as refused:
+            self.act(case, "dispatch", "dora", at(2, 9, 20), unit_id=center.pk)
+        self.assertEqual(refused.exception.field, "unit")
