@@ -82,6 +82,8 @@ FIELD_OF = {  # service error field → form field
 OPTIONAL_NOTE = {Action.VERIFY_CONFIRM, Action.HANDLED, Action.CHECK_PASS, Action.CLOSE, Action.REMIND}
 # Photos a field user may add though the table does not require them.
 OPTIONAL_PHOTO = {Action.VERIFY_CONFIRM, Action.VERIFY_DENY, Action.CHECK_PASS, Action.CHECK_FAIL}
+# Marks on an open case, not steps of the loop.
+MARKS = {Action.SUPERVISE, Action.REMIND, Action.MARK_URGENT}
 # Drawn in red: they refuse, reject or send work back.
 NEGATIVE = {
     Action.VERIFY_DENY,

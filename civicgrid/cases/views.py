@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civicgrid.audit.services import audit_contact_view
 from civicgrid.cases import selectors
-from civicgrid.cases.forms import FIELD_OF, ActionForm, FilterForm, ReportForm
+from civicgrid.cases.forms import FIELD_OF, MARKS, ActionForm, FilterForm, ReportForm
 from civicgrid.cases.models import Attachment, Case
 from civicgrid.cases.services import (
     ActInput,
@@ -35,7 +35,7 @@ from civicgrid.cases.services import (
     case_act,
     case_report,
 )
-from civicgrid.cases.workflow import Action, Status, actions_available
+from civicgrid.cases.workflow import TERMINAL, Action, Status, actions_available
 from civicgrid.catalog.models import Category
 from civicgrid.core.htmx import htmx_partial
 from civicgrid.core.models import Role
@@ -89,7 +89,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
     counts = {} if partial else selectors.queue_counts(user)
     key = request.GET.get("queue", "")
     if key not in keys:
-        key = next((k for k in keys if counts.get(k)), keys[0] if keys else "")
+        # Leaders and admins watch the late cases; everyone else starts at their first queue with work.
+        order = ["overdue", "supervised", *keys] if user.role in (Role.LEADER, Role.ADMIN) else keys
+        key = next((k for k in order if counts.get(k)), keys[0] if keys else "")
 
     error = ""
     qs = selectors.queue_cases(user, key)
@@ -98,7 +100,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
     except selectors.FilterError as exc:
         error = _("筛选条件有误：%(reason)s") % {"reason": exc.reason}
         qs = qs.none()
-    page = Paginator(qs.select_related("category", "handling_unit"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Soonest deadline first; cases whose stage has no time limit after them (SQLite would put
+    # NULLs first).
+    qs = qs.select_related("category", "handling_unit").order_by(
+        F("stage_deadline").asc(nulls_last=True), "created_at", "id"
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     params["queue"] = key
@@ -132,11 +139,20 @@ def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None =
             forms.append(bound)
         else:
             forms.append(ActionForm(action=action, case=case))
+    # The step that moves the case on comes first, refusals next, marks (督办, 催办) last.
+    forms.sort(key=lambda form: (form.action in MARKS, form.is_negative))
     events = list(
         case.events.select_related("actor", "unit").prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
         )
     )
+    # An approved extension's event names the amount; its unit is on the request before it.
+    unit = ""
+    for event in events:
+        if event.data.get("time_unit"):
+            unit = event.data["time_unit"]
+        elif event.data.get("amount") and unit:
+            event.data = {**event.data, "time_unit": unit}
     stages = []
     for stage in case.stages.all():
         end = stage.ended_at or now
@@ -155,6 +171,7 @@ def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None =
     can_merge = Action.MERGE in _actions_for(user, case)
     return {
         "case": case,
+        "finished": case.status in TERMINAL,
         "light": case.light(now),
         "now": now,
         "codes": list(case.category.codes.all()),

@@ -187,7 +187,7 @@ class CasePageTests(ViewTestCase):
         response = self.client.get(f"/cases/{case.pk}/")
         self.assertEqual(response.status_code, 200)
         shown = [form.action.value for form in response.context["action_forms"]]
-        self.assertEqual(shown, ["file", "reject", "request_void", "merge", "remind", "mark_urgent"])
+        self.assertEqual(shown, ["file", "merge", "reject", "request_void", "remind", "mark_urgent"])
         self.assertContains(response, 'name="action" value="file"')
         self.assertNotContains(response, 'name="action" value="dispatch"')
 

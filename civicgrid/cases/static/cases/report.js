@@ -20,11 +20,11 @@
     });
   });
 
-  // Photo count on the camera button.
-  document.querySelectorAll(".photo-button input[type=file]").forEach(function (input) {
+  // Photo count beside the camera and file buttons (the native input is hidden under them).
+  document.querySelectorAll(".photo-button input[type=file], .file-button input[type=file]").forEach(function (input) {
     input.addEventListener("change", function () {
-      var count = input.parentElement.querySelector(".photo-count");
-      if (count) { count.textContent = input.files.length ? "已选 " + input.files.length + " 张" : ""; }
+      var count = input.closest(".field, .photo-button").querySelector(".photo-count, .file-count");
+      if (count) { count.textContent = input.files.length ? "已选 " + input.files.length + " 张" : "未选择照片"; }
     });
   });
 
