@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import json
 import math
+import operator
 import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -46,7 +49,7 @@ import numpy as np
 from django.conf import settings
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import CharField, Count, DateTimeField, JSONField, Max, Q
+from django.db.models import Count, DateTimeField, JSONField, Max, Q
 
 from civicgrid.cases.models import (
     CHANNELS_NEEDING_VERIFICATION,
@@ -1149,44 +1152,49 @@ class HistoryWriter:
                 events.append(event)
         _insert(CaseStage, stages)
         _insert(CaseEvent, events)
-        self.cases += len(sims)
-        self.stages += len(stages)
-        self.events += len(events)
-
-    def finish(self) -> None:
         for seq in self.sequences.values():
             CaseNumberSequence.objects.filter(pk=seq.pk).update(last=seq.last)
         # Case ids were given here, not by the database: move PostgreSQL's sequence past them.
         for sql in connection.ops.sequence_reset_sql(no_style(), [Case]):
             with connection.cursor() as cursor:
                 cursor.execute(sql)
+        self.cases += len(sims)
+        self.stages += len(stages)
+        self.events += len(events)
 
 
-def _adapter(field) -> Callable:
-    """How Django would hand this field's value to the database driver."""
+def _adapter(field) -> Callable | None:
+    """How Django would hand this field's value to the database driver; None: as it is."""
     if isinstance(field, JSONField):
+        if connection.vendor == "sqlite":
+            return json.dumps  # as DatabaseOperations.adapt_json_value without an encoder
         return lambda v: field.get_db_prep_save(v, connection)
     if isinstance(field, DateTimeField) and connection.vendor == "sqlite":
         # As DatabaseOperations.adapt_datetimefield_value on SQLite: naive UTC, str().
         return lambda v: None if v is None else str(v.astimezone(UTC).replace(tzinfo=None))
-    if isinstance(field, CharField):
-        return lambda v: v if v is None or type(v) is str else str(v)  # TextChoices members → plain str
-    return lambda v: v
+    # Strings (TextChoices members are str), numbers, booleans and None go through as they are.
+    return None
 
 
-def _insert(model, rows: list[_Row], *, with_pk: bool = False, batch: int = 2000) -> None:
+def _insert(model, rows: list[_Row], *, with_pk: bool = False, batch: int = 5000) -> None:
     fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    adapters = [(f.attname, _adapter(f)) for f in fields]
+    values = operator.itemgetter(*(f.attname for f in fields))
+    adapters = [(i, adapt) for i, f in enumerate(fields) if (adapt := _adapter(f)) is not None]
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         connection.ops.quote_name(model._meta.db_table),
         ", ".join(connection.ops.quote_name(f.column) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
+
+    def prepared(row: _Row) -> list:
+        out = list(values(row.__dict__))
+        for i, adapt in adapters:
+            out[i] = adapt(out[i])
+        return out
+
     with connection.cursor() as cursor:
         for i in range(0, len(rows), batch):
-            cursor.executemany(
-                sql, [tuple(adapt(r.__dict__[name]) for name, adapt in adapters) for r in rows[i : i + batch]]
-            )
+            cursor.executemany(sql, [prepared(r) for r in rows[i : i + batch]])
 
 
 @dataclass
@@ -1205,23 +1213,34 @@ def history_build(
     start: date = HISTORY_START,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    one_transaction: bool = True,
 ) -> HistorySummary:
-    """Simulate `cases` cases from `start` to `now` and write them (adds to any cases already there)."""
+    """Simulate `cases` cases from `start` to `now` and write them (adds to any cases already there).
+
+    Everything is written in one transaction unless `one_transaction` is False: then each
+    chunk of about 5,000 cases commits on its own (the bulk loader: a million cases in one
+    SQLite transaction would keep gigabytes in the write-ahead log until the end).
+    """
     from civicgrid.cases.services import cases_mark_overdue
 
     started = time.monotonic()
-    with transaction.atomic():
-        world = World(seed=seed)
-        created = world.ensure_handlers()
+    with transaction.atomic() if one_transaction else nullcontext():
+        with transaction.atomic():
+            world = World(seed=seed)
+            created = world.ensure_handlers()
         generator = HistoryGenerator(world, seed=seed, start=start, now=now)
-        writer = HistoryWriter()
+        writer = None
         for sims in generator.cases(cases):
-            writer.write(sims)
+            with transaction.atomic():
+                writer = writer or HistoryWriter()
+                writer.write(sims)
+                if not one_transaction:
+                    writer.sequences.clear()  # read and lock them again in the next transaction
             if progress:
                 progress(writer.cases, cases)
-        writer.finish()
         # The periodic sweep would have marked the cases already overdue.
         cases_mark_overdue(generator.now)
+    writer = writer or HistoryWriter()
     return HistorySummary(writer.cases, writer.stages, writer.events, created, time.monotonic() - started)
 
 

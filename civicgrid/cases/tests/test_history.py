@@ -265,7 +265,6 @@ class HistoryEqualsServicesTests(TestCase):
             sim.act(action, actor, at, **extra)
         writer = HistoryWriter()
         writer.write([sim])
-        writer.finish()
         simulated = Case.objects.get(pk=sim.case.id)
 
         self.assertEqual(self.rows(simulated.pk), self.rows(served.pk))
