@@ -3,7 +3,9 @@
 Each app that has something to measure offers `civicgrid/<app>/bench.py` with a list
 `SCENARIOS` of `Scenario`. A scenario's `run()` does one timed batch of work and returns how
 many operations it did; the runner repeats it and reports the median rate, because this
-machine is shared and noisy (medians and ratios, not single runs).
+machine is shared and noisy (medians and ratios, not single runs). A scenario that times
+single requests returns `(operations, latencies in ms)` instead; the runner then also reports
+p50/p95/p99 over all its runs.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-BENCH_MODULES = ["civicgrid.workcalendar.bench", "civicgrid.geo.bench"]
+BENCH_MODULES = ["civicgrid.workcalendar.bench", "civicgrid.geo.bench", "civicgrid.cases.bench"]
 
 
 @dataclass
 class Scenario:
     name: str
     unit: str  # what one operation is, e.g. "deadlines"
-    run: Callable[[], int]
+    run: Callable[[], int | tuple[int, list[float]]]
     setup: Callable[[], None] | None = None
     description: str = ""
+    teardown: Callable[[], None] | None = None
 
 
 @dataclass
@@ -39,10 +42,21 @@ class Result:
     unit: str
     description: str
     rates: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.rates)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    @property
+    def latency_text(self) -> str:
+        if not self.latencies_ms:
+            return ""
+        return "/".join(f"{self.percentile(p):.1f}" for p in (50, 95, 99))
 
 
 def _machine() -> dict:
@@ -60,21 +74,36 @@ def run_scenarios(scenarios: list[Scenario], repeats: int) -> list[Result]:
         if scenario.setup:
             scenario.setup()
         result = Result(scenario.name, scenario.unit, scenario.description)
-        for _ in range(repeats):
-            started = time.perf_counter()
-            ops = scenario.run()
-            elapsed = time.perf_counter() - started
-            result.rates.append(ops / elapsed)
+        try:
+            for _ in range(repeats):
+                started = time.perf_counter()
+                ops = scenario.run()
+                elapsed = time.perf_counter() - started
+                if isinstance(ops, tuple):
+                    ops, latencies = ops
+                    result.latencies_ms.extend(latencies)
+                result.rates.append(ops / elapsed)
+        finally:
+            if scenario.teardown:
+                scenario.teardown()
         results.append(result)
-        print(f"  {scenario.name}: median {result.median:,.0f} {scenario.unit}/s", flush=True)
+        latency = f", p50/p95/p99 {result.latency_text} ms" if result.latencies_ms else ""
+        print(f"  {scenario.name}: median {result.median:,.0f} {scenario.unit}/s{latency}", flush=True)
     return results
 
 
 def format_table(results: list[Result]) -> str:
-    rows = [("scenario", "median /s", "min /s", "max /s", "runs")]
+    rows = [("scenario", "median /s", "min /s", "max /s", "runs", "p50/p95/p99 ms")]
     for r in results:
         rows.append(
-            (r.name, f"{r.median:,.0f} {r.unit}", f"{min(r.rates):,.0f}", f"{max(r.rates):,.0f}", str(len(r.rates)))
+            (
+                r.name,
+                f"{r.median:,.0f} {r.unit}",
+                f"{min(r.rates):,.0f}",
+                f"{max(r.rates):,.0f}",
+                str(len(r.rates)),
+                r.latency_text,
+            )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
@@ -116,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
                 "description": r.description,
                 "median_per_s": r.median,
                 "runs_per_s": r.rates,
+                **(
+                    {"p50_ms": r.percentile(50), "p95_ms": r.percentile(95), "p99_ms": r.percentile(99)}
+                    if r.latencies_ms
+                    else {}
+                ),
             }
             for r in results
         ],
@@ -142,12 +176,13 @@ def _markdown(payload: dict, results: list[Result], repeats: int) -> str:
         "The machine is shared and noisy: each figure is the median of "
         f"{repeats} runs; compare medians and ratios, not single runs.",
         "",
-        "| scenario | median | min | max | what it does |",
-        "|---|---|---|---|---|",
+        "| scenario | median | min | max | p50/p95/p99 ms | what it does |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
-            f"| {r.name} | {r.median:,.0f} {r.unit}/s | {min(r.rates):,.0f} | {max(r.rates):,.0f} | {r.description} |"
+            f"| {r.name} | {r.median:,.0f} {r.unit}/s | {min(r.rates):,.0f} | {max(r.rates):,.0f} | {r.latency_text} "
+            f"| {r.description} |"
         )
     return "\n".join(lines) + "\n"
 

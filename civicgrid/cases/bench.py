@@ -1,0 +1,360 @@
+"""Benchmarks for cases (`python -m civicgrid.bench -k case`): creation through the API, the
+dispatcher's queue page and the case page, against whatever cases the bench database holds.
+
+Load many cases first, as a separate step (it takes minutes, not part of `make bench`):
+
+    manage.py load_cases 1000000
+
+The scenarios start their own gunicorn on a free loopback port against the same database
+(settings from the environment, as for `make bench`) and stop it afterwards.
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from civicgrid.bench import Scenario
+
+CLIENTS = 8  # concurrent API clients
+REQUESTS_PER_CLIENT = 40
+PAGE_REQUESTS = 100
+WORKERS = 3  # gunicorn workers, as bin/serve starts on 2 cores (2 × cores + 1 would be 5; 3 leaves room for clients)
+
+
+class _State:
+    server: subprocess.Popen | None = None
+    port = 0
+    token = ""
+    session = ""
+    category_id = 0
+    points: list[tuple[float, float]] = []
+    case_ids: list[int] = []
+    api_fallback = False
+    pages_fallback = False
+
+
+_state = _State()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ensure_data() -> None:
+    from django.core.management import call_command
+
+    from civicgrid.cases.models import Case
+    from civicgrid.geo.models import Grid
+
+    if not Grid.objects.exists():
+        call_command("demo", "--if-empty", "--cases", "0")
+    print(f"    bench database: {Case.objects.count():,} cases", flush=True)
+
+
+def _start_server() -> None:
+    if _state.server is not None:
+        return
+    _state.port = _free_port()
+    atexit.register(_stop_server)
+    base = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "CIVICGRID_EMBEDDED_JOBS": "false"}
+    _state.server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "civicgrid.wsgi:application",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{_state.port}",
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=base,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status, _ = _request("GET", "/healthz")
+            if status < 500:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not start")
+
+
+def _stop_server() -> None:
+    if _state.server is not None and _state.server.poll() is None:
+        _state.server.send_signal(signal.SIGTERM)
+        try:
+            _state.server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            _state.server.kill()
+    _state.server = None
+
+
+def _request(method: str, path: str, body: dict | None = None, headers: dict | None = None, conn=None):
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", _state.port, timeout=60)
+    try:
+        payload = json.dumps(body).encode() if body is not None else None
+        all_headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=payload, headers={**all_headers, **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        if own:
+            conn.close()
+
+
+def _points(n: int) -> list[tuple[float, float]]:
+    """Random points that fall inside the county's grids."""
+    import numpy as np
+
+    from civicgrid.geo.lookup import get_index
+
+    index = get_index()
+    rng = np.random.default_rng(20261127)
+    lons = np.round(rng.uniform(114.29, 114.33, 20 * n), 6)
+    lats = np.round(rng.uniform(25.67, 25.70, 20 * n), 6)
+    inside = [
+        (lo, la)
+        for lo, la, c in zip(lons.tolist(), lats.tolist(), index.locate_many(lons, lats).tolist(), strict=True)
+        if c
+    ]
+    return inside[:n]
+
+
+# Creation through the API
+
+
+def _setup_create() -> None:
+    from rest_framework.authtoken.models import Token
+
+    from civicgrid.catalog.models import Category
+    from civicgrid.core.models import User
+
+    _ensure_data()
+    operator = User.objects.get(username="operator")
+    _state.token = Token.objects.get_or_create(user=operator)[0].key
+    _state.category_id = Category.objects.get(name="暴露垃圾").pk
+    _state.points = _points(2000)
+    _start_server()
+    status, body = _request("POST", "/api/v1/cases/", _create_body(0), _auth())
+    if status != 201:
+        print(f"    POST /api/v1/cases/ answered {status}: measuring case_report in-process instead", flush=True)
+        _state.api_fallback = True
+
+
+def _auth() -> dict:
+    return {"Authorization": f"Token {_state.token}"}
+
+
+def _create_body(k: int) -> dict:
+    lon, lat = _state.points[k % len(_state.points)]
+    return {
+        "channel": "hotline",
+        "category": _state.category_id,
+        "lon": lon,
+        "lat": lat,
+        "description": "暴露垃圾，基准测试",
+    }
+
+
+def _create_cases() -> tuple[int, list[float]]:
+    if _state.api_fallback:
+        return _create_in_process()
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+
+    def client(c: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", _state.port, timeout=60)
+        mine = []
+        for k in range(REQUESTS_PER_CLIENT):
+            started = time.perf_counter()
+            status, _body = _request("POST", "/api/v1/cases/", _create_body(c * 1000 + k), _auth(), conn)
+            mine.append((time.perf_counter() - started) * 1000)
+            if status != 201:
+                errors.append(status)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        print(f"    {len(errors)} failed requests, e.g. HTTP {errors[0]}", flush=True)
+    return len(latencies) - len(errors), latencies
+
+
+def _create_in_process() -> tuple[int, list[float]]:
+    from civicgrid.cases.services import ReportInput, case_report
+    from civicgrid.core.models import User
+
+    operator = User.objects.get(username="operator")
+    latencies = []
+    for k in range(CLIENTS * REQUESTS_PER_CLIENT):
+        body = _create_body(k)
+        started = time.perf_counter()
+        case_report(
+            data=ReportInput(
+                channel="hotline",
+                category_id=body["category"],
+                lon=body["lon"],
+                lat=body["lat"],
+                description=body["description"],
+            ),
+            actor=operator,
+        )
+        latencies.append((time.perf_counter() - started) * 1000)
+    return len(latencies), latencies
+
+
+# The dispatcher's pages
+
+
+def _setup_pages() -> None:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db.models import Max, Min
+
+    from civicgrid.cases.models import Case
+    from civicgrid.core.models import User
+
+    if _state.session:
+        return
+    _ensure_data()
+    _start_server()
+    dispatcher = User.objects.get(username="dispatcher")
+    # A logged-in session, as the login view would store it.
+    session = SessionStore()
+    session[SESSION_KEY] = str(dispatcher.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = dispatcher.get_session_auth_hash()
+    session.create()
+    _state.session = session.session_key
+    bounds = Case.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    rng = random.Random(7)
+    picks = [rng.randint(bounds["lo"] or 0, bounds["hi"] or 0) for _ in range(PAGE_REQUESTS * 3)]
+    _state.case_ids = list(Case.objects.filter(pk__in=picks).values_list("pk", flat=True))[:PAGE_REQUESTS]
+    status, _ = _request("GET", "/cases/?queue=dispatch", headers=_cookie())
+    if status != 200 or not _state.case_ids:
+        print(f"    GET /cases/?queue=dispatch answered {status}: measuring the selectors instead", flush=True)
+        _state.pages_fallback = True
+
+
+def _cookie() -> dict:
+    from django.conf import settings
+
+    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={_state.session}"}
+
+
+def _get_pages(paths: list[str]) -> tuple[int, list[float]]:
+    conn = http.client.HTTPConnection("127.0.0.1", _state.port, timeout=60)
+    latencies = []
+    for path in paths:
+        started = time.perf_counter()
+        status, _body = _request("GET", path, headers=_cookie(), conn=conn)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise RuntimeError(f"GET {path} answered {status}")
+    conn.close()
+    return len(latencies), latencies
+
+
+def _queue_page() -> tuple[int, list[float]]:
+    if _state.pages_fallback:
+        return _selector_timings(lambda user, _k: list(_queue(user)))
+    return _get_pages(["/cases/?queue=dispatch"] * PAGE_REQUESTS)
+
+
+def _case_page() -> tuple[int, list[float]]:
+    if _state.pages_fallback:
+        return _selector_timings(_detail)
+    return _get_pages([f"/cases/{pk}/" for pk in _state.case_ids])
+
+
+def _queue(user):
+    from civicgrid.cases.selectors import queue_cases
+
+    return queue_cases(user, "dispatch")[:50]
+
+
+def _detail(user, k: int):
+    from civicgrid.cases.models import Case
+
+    case = (
+        Case.objects.visible_to(user)
+        .select_related("category", "grid", "street", "community")
+        .get(pk=_state.case_ids[k % len(_state.case_ids)])
+    )
+    return list(case.events.select_related("actor", "unit")), list(case.stages.all()), list(case.attachments.all())
+
+
+def _selector_timings(fn) -> tuple[int, list[float]]:
+    from civicgrid.core.models import User
+
+    user = User.objects.get(username="dispatcher")
+    latencies = []
+    for k in range(PAGE_REQUESTS):
+        started = time.perf_counter()
+        fn(user, k)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return len(latencies), latencies
+
+
+SCENARIOS = [
+    Scenario(
+        name="case creation via API",
+        unit="cases",
+        run=_create_cases,
+        setup=_setup_create,
+        description=(
+            f"POST /api/v1/cases/ (token auth, JSON: hotline report of 暴露垃圾 at a random point) from {CLIENTS} "
+            f"concurrent clients × {REQUESTS_PER_CLIENT} requests on loopback, to gunicorn ({WORKERS} workers) "
+            "started on the bench database; rate = created cases per second; latency per request. "
+            "Targets: ≥ 300/s SQLite, ≥ 500/s PostgreSQL. Each run adds cases to the bench database."
+        ),
+    ),
+    Scenario(
+        name="dispatcher queue page",
+        unit="pages",
+        run=_queue_page,
+        setup=_setup_pages,
+        description=(
+            f"GET /cases/?queue=dispatch (待派遣) as the demo dispatcher, {PAGE_REQUESTS} sequential requests "
+            "through the same gunicorn, with the cases the bench database holds (printed; load 1,000,000 "
+            "first with `manage.py load_cases 1000000`). Target p95 < 100 ms SQLite, < 50 ms PostgreSQL."
+        ),
+    ),
+    Scenario(
+        name="case page",
+        unit="pages",
+        run=_case_page,
+        setup=_setup_pages,
+        description=(
+            f"GET /cases/<id>/ as the dispatcher for {PAGE_REQUESTS} random cases of the bench database "
+            "(timeline, stage clocks, photos). Target p95 < 100 ms SQLite, < 50 ms PostgreSQL."
+        ),
+        teardown=_stop_server,
+    ),
+]
