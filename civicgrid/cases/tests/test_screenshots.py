@@ -98,9 +98,12 @@ class ScreenshotTests(StaticLiveServerTestCase):
                         shots.append(self.shoot(page, "case-dispatcher-dispatch"))
                     page.context.close()
 
-                page = self.login(browser, "inspector", mobile=True)
+                # The phone stands near the first verify task; the browser grants its position.
+                near = self.cases["verify1"]
+                page = self.login(browser, "inspector", mobile=True, position=(near.lon + 0.0003, near.lat))
                 page.goto(f"{self.live_server_url}/cases/m/")
                 page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
+                page.wait_for_selector("text=按距离排序", timeout=10_000)
                 shots.append(self.shoot(page, "mobile-inspector", full_page=False))
                 page.locator("#tasks").scroll_into_view_if_needed()
                 shots.append(self.shoot(page, "mobile-inspector-tasks", full_page=False))
@@ -112,9 +115,11 @@ class ScreenshotTests(StaticLiveServerTestCase):
         for path in shots:
             self.assertLess(path.stat().st_size, MAX_BYTES, path.name)
 
-    def login(self, browser, username: str, mobile: bool = False):
+    def login(self, browser, username: str, mobile: bool = False, position=None):
         if mobile:
             context = browser.new_context(
+                geolocation={"longitude": position[0], "latitude": position[1], "accuracy": 12},
+                permissions=["geolocation"],
                 viewport={"width": 390, "height": 844},
                 device_scale_factor=1,
                 is_mobile=True,

@@ -30,7 +30,8 @@
   }
   function fromInputs(pan) {
     var x = parseFloat(lon.value), y = parseFloat(lat.value);
-    if (isFinite(x) && isFinite(y)) { place([y, x], pan); }
+    if (isFinite(x) && isFinite(y)) { place([y, x], pan); return true; }
+    return false;
   }
   map.on("click", function (e) {
     lon.value = e.latlng.lng.toFixed(6);
@@ -50,8 +51,10 @@
           interactive: false
         }).addTo(map);
         L.geoJSON(data.streets, { style: { color: "#1d2433", weight: 2, fill: false }, interactive: false }).addTo(map);
-        if (data.grids.features.length) { map.fitBounds(grids.getBounds(), { padding: [10, 10] }); }
-        fromInputs(false);
+        // A point already chosen (typed, or a GPS fix that came first) keeps the view on it.
+        if (!fromInputs(true) && data.grids.features.length) {
+          map.fitBounds(grids.getBounds(), { padding: [10, 10] });
+        }
       })
       .catch(function () { fromInputs(true); });
   } else {

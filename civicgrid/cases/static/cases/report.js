@@ -45,7 +45,8 @@
         htmx.ajax("GET", tasks.dataset.url + "?lon=" + lon + "&lat=" + lat, { target: "#task-list" });
       }
     }, function (err) {
-      status.textContent = "定位失败（" + err.message + "），请在地图上点选。";
+      var why = { 1: "未获得定位权限", 2: "暂时无法获取位置", 3: "定位超时" }[err.code] || "定位失败";
+      status.textContent = why + "，请在地图上点选。";
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
   if (button) {
