@@ -240,10 +240,13 @@ def case_action(request: HttpRequest, pk: int) -> HttpResponse:
     except CaseNotFound:
         raise Http404(_("案件不存在或不在您的数据权限范围内")) from None
     messages.success(request, _("已%(action)s：%(number)s") % {"action": action.label, "number": case.number})
+    if mobile:
+        # A verified or checked case leaves the inspector's tasks: back to the list for the next.
+        return redirect(reverse("cases:mobile") + "#tasks")
     if not Case.objects.visible_to(user).filter(pk=case.pk).exists():
         # Returned or dispatched away from this user's unit: back to the queue.
-        return redirect("cases:mobile" if mobile else "cases:workbench")
-    return redirect("cases:mobile-case" if mobile else "cases:detail", pk=case.pk)
+        return redirect("cases:workbench")
+    return redirect("cases:detail", pk=case.pk)
 
 
 #

@@ -15,4 +15,11 @@
       htmx.trigger(form, "submit");
     });
   });
+  // Leave empty filters out of the request, so the pushed URL stays short and shareable.
+  form.addEventListener("htmx:configRequest", function (event) {
+    var params = event.detail.parameters;
+    Array.from(params.keys()).forEach(function (key) {
+      if (params.get(key) === "") { params.delete(key); }
+    });
+  });
 })();
