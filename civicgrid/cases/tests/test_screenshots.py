@@ -87,6 +87,14 @@ class ScreenshotTests(StaticLiveServerTestCase):
                         shots.append(self.shoot(page, "case-operator-duplicates"))
                         page.goto(f"{self.live_server_url}/cases/new/")
                         page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
+                        # Half filled in: a point clicked on the map, the category search open.
+                        box = page.locator("#case-map").bounding_box()
+                        page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+                        page.fill("#id_description", "市民来电：学校门口井盖松动，踩上去有响声。")
+                        page.fill("#id_reporter_name", "赵先生")
+                        page.fill("#id_reporter_phone", "13712345678")
+                        page.fill(".category-search", "井盖")
+                        page.wait_for_selector(".category-option", timeout=10_000)
                         shots.append(self.shoot(page, "new-report"))
                     if username == "shift_lead":
                         page.goto(f"{self.live_server_url}/cases/{self.cases['closed'].pk}/")

@@ -210,6 +210,28 @@ class CasePageTests(ViewTestCase):
         self.assertEqual(response.context["action_forms"], [])
         self.assertContains(response, "您当前没有可对此案件执行的操作")
 
+    def test_it_keeps_the_case_pages_query_count_constant_as_history_grows(self):
+        def queries(case) -> int:
+            with CaptureQueriesContext(connection) as ctx:
+                response = self.client.get(f"/cases/{case.pk}/")
+            self.assertEqual(response.status_code, 200)
+            return len(ctx.captured_queries)
+
+        short, long = report(self.made), report(self.made, point=WEST_POINT)
+        for case in (short, long):
+            self.service(case, "file", "otto")
+            self.service(case, "dispatch", "dora", unit_id=self.made["municipal"].pk)
+        for _round in range(3):  # more events, stages and photos on the long one
+            self.service(long, "remind", "dora")
+            self.service(long, "sign", "hank")
+            self.service(long, "handled", "hank", photos=[photo()])
+            self.service(long, "check_fail", "ivy", note="未修好")
+            self.service(long, "request_return", "hank", note="不归本单位")
+            self.service(long, "approve_return", "dora")
+            self.service(long, "dispatch", "dora", unit_id=self.made["municipal"].pk)
+        self.login("sue")
+        self.assertEqual(queries(long), queries(short))
+
     def test_it_shows_facts_timeline_stages_and_map(self):
         case = report(
             self.made,
