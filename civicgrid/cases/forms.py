@@ -220,6 +220,8 @@ class ReportForm(forms.Form):
     reporter_name = forms.CharField(label=_("反映人"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
     urgent = forms.BooleanField(label=_("紧急"), required=False)
+    # 自处理: an inspector fixed a minor problem on the spot; the center reviews it.
+    self_handled = forms.BooleanField(label=_("已当场处理（自处理）"), required=False)
     photos = MultiplePhotoField(label=_("现场照片"), required=False)
 
     def __init__(self, *args, user, mobile: bool = False, **kwargs):
@@ -228,6 +230,7 @@ class ReportForm(forms.Form):
             self.fields["channel"].choices = [(Channel.INSPECTOR.value, Channel.INSPECTOR.label)]
             self.fields["channel"].initial = Channel.INSPECTOR.value
         else:
+            del self.fields["self_handled"]
             self.fields["channel"].choices = [c for c in Channel.choices if c[0] != Channel.INSPECTOR]
             self.fields["channel"].initial = Channel.OPERATOR.value
         if mobile:

@@ -269,6 +269,7 @@ def _report(request: HttpRequest, form: ReportForm) -> Case | None:
                 reporter_name=data.get("reporter_name", ""),
                 reporter_phone=data.get("reporter_phone", ""),
                 urgent=data.get("urgent", False),
+                self_handled=data.get("self_handled", False),
                 photos=data.get("photos") or [],
             ),
             actor=request.user,

@@ -474,6 +474,29 @@ class ReportTests(ViewTestCase):
         self.assertContains(response, 'accept="image/*"')
         self.assertContains(response, "获取当前位置")
 
+    def test_it_takes_a_self_handled_report_from_the_phone_to_review(self):
+        self.login("ivy")
+        data = {
+            "channel": "inspector",
+            "category": self.made["category"].pk,
+            "lon": EAST_POINT[0],
+            "lat": EAST_POINT[1],
+            "description": "路边小广告，已清除",
+            "self_handled": "on",
+            "photos": photo(),
+        }
+        self.assertRedirects(self.client.post("/cases/m/", data), "/cases/m/")
+        case = Case.objects.get()
+        self.assertEqual(case.status, Status.SELF_HANDLED)
+        self.act_ok(case, "approve_self_handled", "otto")
+        self.assertEqual(case.status, Status.CLOSED)
+
+    def test_it_offers_self_handling_only_to_inspectors(self):
+        self.login("otto")
+        self.assertNotContains(self.client.get("/cases/new/"), "自处理")
+        self.client.post("/cases/new/", self.form(self_handled="on"))
+        self.assertEqual(Case.objects.get().status, Status.VERIFYING)
+
     def test_it_lists_my_tasks_nearest_first(self):
         far = report(self.made, channel=Channel.HOTLINE, actor_key="otto", point=xy(0.1, 0.1))
         near = report(self.made, channel=Channel.HOTLINE, actor_key="otto", point=xy(1.9, 0.9))
