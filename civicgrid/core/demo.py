@@ -644,45 +644,6 @@ class DemoSummary:
     default_units_assigned: int
 
 
-# Stage limits for the demo where the reference gives none, so that every queue shows its
-# traffic lights. They are NOT rules: left unconfirmed, they show as 待本地确认 until the
-# county adopts its own 立案结案标准. (stage: amount, unit), handle by kind.
-DEMO_LIMITS = {
-    "verify": ("2", "working_hours"),
-    "file": ("1", "working_hours"),
-    "dispatch": ("1", "working_hours"),
-    "check": ("4", "working_hours"),
-    "close": ("1", "working_hours"),
-}
-DEMO_HANDLE_LIMITS = {"component": ("3", "working_days"), "event": ("1", "working_days")}
-DEMO_LIMIT_SOURCE = "演示数据（非标准，待本地确认）"
-
-
-def _demo_time_limits() -> int:
-    """Add the demo's placeholder limits for every stage a category has no limit for."""
-    from decimal import Decimal
-
-    from civicgrid.catalog.models import Category, StageTimeLimit
-
-    have = set(StageTimeLimit.objects.filter(region_class="").values_list("category_id", "stage"))
-    rows = []
-    for category_id, kind in Category.objects.values_list("id", "kind"):
-        for stage, (amount, unit) in {**DEMO_LIMITS, "handle": DEMO_HANDLE_LIMITS[kind]}.items():
-            if (category_id, stage) not in have:
-                rows.append(
-                    StageTimeLimit(
-                        category_id=category_id,
-                        stage=stage,
-                        amount=Decimal(amount),
-                        unit=unit,
-                        confirmed=False,
-                        source=DEMO_LIMIT_SOURCE,
-                    )
-                )
-    StageTimeLimit.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
-
-
 def database_has_data() -> bool:
     """True when the database already holds regions or users: the demo must not mix into it."""
     return Region.objects.exists() or User.objects.exists()
@@ -774,7 +735,6 @@ def _demo_build(seed: int) -> DemoSummary:
 
     loaded = catalog_load_reference()
     assigned = catalog_assign_default_units()
-    _demo_time_limits()
     return DemoSummary(
         seed=seed,
         streets=len(streets),

@@ -177,18 +177,3 @@ class DemoTests(TestCase):
         encoded = _demo_password_hash("leader")
         self.assertTrue(check_password("demo-leader", encoded))
         self.assertTrue(PBKDF2PasswordHasher().must_update(encoded))
-
-
-class DemoTimeLimitTests(TestCase):
-    def test_it_gives_every_stage_a_placeholder_limit_left_unconfirmed(self):
-        from civicgrid.catalog.models import Category, StageTimeLimit
-        from civicgrid.core.demo import DEMO_LIMIT_SOURCE, demo_build
-
-        demo_build(seed=2021)
-        categories = Category.objects.count()
-        self.assertEqual(StageTimeLimit.objects.filter(region_class="").count(), categories * 6)
-        placeholders = StageTimeLimit.objects.filter(source=DEMO_LIMIT_SOURCE)
-        self.assertFalse(placeholders.filter(confirmed=True).exists())
-        # A limit published by a city is kept, not replaced by a placeholder.
-        self.assertTrue(StageTimeLimit.objects.filter(stage="handle", source__contains="广州").exists())
-        self.assertIn("待本地确认", placeholders.first().display)
