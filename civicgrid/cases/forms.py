@@ -84,6 +84,8 @@ OPTIONAL_NOTE = {Action.VERIFY_CONFIRM, Action.HANDLED, Action.CHECK_PASS, Actio
 OPTIONAL_PHOTO = {Action.VERIFY_CONFIRM, Action.VERIFY_DENY, Action.CHECK_PASS, Action.CHECK_FAIL}
 # Marks on an open case, not steps of the loop.
 MARKS = {Action.SUPERVISE, Action.REMIND, Action.MARK_URGENT}
+# Requests to someone else (回退, 延期, 缓办): after the step that moves the case on.
+REQUESTS = {Action.REQUEST_RETURN, Action.REQUEST_EXTENSION, Action.REQUEST_DEFERRAL, Action.REQUEST_VOID}
 # Drawn in red: they refuse, reject or send work back.
 NEGATIVE = {
     Action.VERIFY_DENY,
@@ -118,12 +120,20 @@ class ActionForm(forms.Form):
             )
             self.fields["unit"].error_messages["required"] = _("请选择处置单位")
         if Requirement.AMOUNT in requires:
+            # The extension is counted in the running stage's unit: say which, and the limit now.
+            stage = case.stages.filter(ended_at=None).order_by("-started_at", "-id").first()
+            help_text = _("与处置时限同一单位")
+            if stage is not None and stage.amount is not None:
+                help_text = _("单位：%(unit)s（当前时限 %(amount)s %(unit)s）") % {
+                    "unit": stage.get_time_unit_display(),
+                    "amount": f"{stage.amount.normalize():f}",
+                }
             self.fields["amount"] = forms.DecimalField(
                 label=_("延长时限"),
                 min_value=0.01,
                 max_digits=8,
                 decimal_places=2,
-                help_text=_("与处置时限同一单位（工作时/工作日/小时）"),
+                help_text=help_text,
                 error_messages={"required": _("请填写延长的时限")},
             )
         if Requirement.DUPLICATE_OF in requires:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civicgrid.audit.services import audit_contact_view
 from civicgrid.cases import selectors
-from civicgrid.cases.forms import FIELD_OF, MARKS, ActionForm, FilterForm, ReportForm
+from civicgrid.cases.forms import FIELD_OF, MARKS, REQUESTS, ActionForm, FilterForm, ReportForm
 from civicgrid.cases.models import Attachment, Case
 from civicgrid.cases.services import (
     ActInput,
@@ -139,8 +139,8 @@ def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None =
             forms.append(bound)
         else:
             forms.append(ActionForm(action=action, case=case))
-    # The step that moves the case on comes first, refusals next, marks (督办, 催办) last.
-    forms.sort(key=lambda form: (form.action in MARKS, form.is_negative))
+    # The step that moves the case on comes first, then requests and refusals, marks (督办, 催办) last.
+    forms.sort(key=lambda form: (form.action in MARKS, form.action in REQUESTS, form.is_negative))
     events = list(
         case.events.select_related("actor", "unit").prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("id"))

@@ -205,6 +205,11 @@ class CasePageTests(ViewTestCase):
         self.login("hank")
         shown = [f.action.value for f in self.client.get(f"/cases/{case.pk}/").context["action_forms"]]
         self.assertEqual(shown, ["sign", "request_return"])
+        self.service(case, "sign", "hank")
+        response = self.client.get(f"/cases/{case.pk}/")
+        shown = [f.action.value for f in response.context["action_forms"]]
+        self.assertEqual(shown, ["handled", "request_return", "request_extension", "request_deferral"])
+        self.assertContains(response, "单位：工作时（当前时限 4 工作时）")
         self.login("ivy")
         response = self.client.get(f"/cases/{case.pk}/")
         self.assertEqual(response.context["action_forms"], [])
