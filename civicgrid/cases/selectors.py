@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,7 +87,8 @@ def queue_cases(user: User, key: str, now: datetime | None = None) -> QuerySet[C
         qs = qs.open().filter(supervised=True)
     else:
         return Case.objects.none()
-    return qs.order_by("stage_deadline", "created_at", "id")
+    # Soonest deadline first; cases without a limit last, the same on SQLite and PostgreSQL.
+    return qs.order_by(F("stage_deadline").asc(nulls_last=True), "created_at", "id")
 
 
 def queue_counts(user: User, now: datetime | None = None) -> dict[str, int]:

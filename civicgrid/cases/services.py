@@ -352,6 +352,7 @@ def _apply(case: Case, action: Action, data: ActInput, event_data: dict, actor: 
         requested = CaseEvent.objects.filter(case=case, action=Action.REQUEST_EXTENSION).order_by("-at", "-id").first()
         _extend(case, Decimal(requested.data["amount"]), now)
         event_data["amount"] = requested.data["amount"]
+        event_data["time_unit"] = requested.data.get("time_unit", "")
     elif action == Action.MERGE:
         case.duplicate_of = Case.objects.get(number=event_data["duplicate_of"])
     elif action in (Action.CLOSE, Action.APPROVE_SELF_HANDLED, Action.APPROVE_VOID):
