@@ -29,7 +29,9 @@ from civicgrid.bench import Scenario
 CLIENTS = 8  # concurrent API clients
 REQUESTS_PER_CLIENT = 40
 PAGE_REQUESTS = 100
-WORKERS = 3  # gunicorn workers, as bin/serve starts on 2 cores (2 × cores + 1 would be 5; 3 leaves room for clients)
+# gunicorn workers: bin/serve would start 2 × cores + 1 = 5 here; 3 leaves the clients a share of the
+# 2 cores. BENCH_WORKERS overrides it (with SQLite, fewer writers wait less on the write lock).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 
 
 class _State:

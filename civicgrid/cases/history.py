@@ -1,7 +1,7 @@
 """A year of simulated case history for the demo county, written fast and exactly as the services would.
 
 `history_build(cases=25_000, seed=...)` simulates cases reported in the demo county from
-2025-12-01 to now and writes them with `bulk_create`, in one transaction. Each case follows
+2025-12-01 to now and inserts them in batches, in one transaction. Each case follows
 a plan drawn from a seeded random generator (channel, category, grid, and which branches it
 takes: verification, rejection, voiding, merging, self-handling, returns, extensions,
 deferrals, rework, late handling, reminders and supervision), and is played action by action
