@@ -540,7 +540,11 @@ class CaseSimulation:
         for counter in row.counts:
             if counter in ("rework", "extension", "return", "deferral"):
                 setattr(case, f"{counter}_count", getattr(case, f"{counter}_count") + 1)
-        if row.target is not None:
+        if row.back:
+            # Back to where the request was made from (its event went from there to here).
+            request = next((e for e in reversed(self.events) if e.to_status == case.status), None)
+            case.status = Status(request.from_status) if request and request.from_status else row.target
+        elif row.target is not None:
             case.status = row.target
         if case.status in TERMINAL:
             self._end(at)
@@ -567,6 +571,7 @@ class CaseSimulation:
             requested = next(e for e in reversed(self.events) if e.action == A.REQUEST_EXTENSION)
             self._extend(Decimal(requested.data["amount"]))
             data["amount"] = requested.data["amount"]
+            data["time_unit"] = requested.data.get("time_unit", "")
         elif action in (A.CLOSE, A.APPROVE_SELF_HANDLED, A.APPROVE_VOID):
             case.closed_at = at
         elif action == A.SUPERVISE:
@@ -660,6 +665,11 @@ class CaseSimulation:
 #
 # Plans: which branches a case takes
 #
+
+
+def _open_at(sim: CaseSimulation, at: datetime) -> bool:
+    """Whether the simulated case was still open at `at` (its whole timeline is known)."""
+    return sim.case.closed_at is None or sim.case.closed_at > at
 
 
 @dataclass
@@ -907,14 +917,9 @@ class HistoryGenerator:
                     return sim
                 go(A.REFUSE_SELF_HANDLED, desk, t, note=reason(A.REFUSE_SELF_HANDLED))
             if case.status == S.VERIFYING:
-                if p.duplicate_of is not None and rng.random() < 0.5:
-                    go(
-                        A.MERGE,
-                        desk,
-                        self._after(t, 10, 240, rng),
-                        note="重复上报，合并处理",
-                        duplicate_of=p.duplicate_of,
-                    )
+                t_merge = self._after(t, 10, 240, rng)
+                if p.duplicate_of is not None and rng.random() < 0.5 and _open_at(p.duplicate_of, t_merge):
+                    go(A.MERGE, desk, t_merge, note="重复上报，合并处理", duplicate_of=p.duplicate_of)
                     return sim
                 t = self._after(t, 30, 600, rng)
                 inspector = w.users_by_id[case.assignee_id]
@@ -923,7 +928,8 @@ class HistoryGenerator:
                 else:
                     go(A.VERIFY_CONFIRM, inspector, t)
             t = self._after(sim.last_at, 5, 120, rng)
-            if p.duplicate_of is not None:
+            if p.duplicate_of is not None and _open_at(p.duplicate_of, max(t, sim.last_at)):
+                # A duplicate merges only into a case still open (else it is filed like any other).
                 go(A.MERGE, desk, t, note="重复上报，合并处理", duplicate_of=p.duplicate_of)
                 return sim
             if p.reject:
@@ -948,7 +954,9 @@ class HistoryGenerator:
                     go(A.APPROVE_VOID, lead, t)
                     return sim
                 go(A.REFUSE_VOID, lead, t, note=reason(A.REFUSE_VOID))
-                go(A.FILE, desk, self._after(t, 5, 60, rng))
+                # A refused void goes back to where it was asked from (待派遣 here), else it is filed again.
+                if case.status == S.PENDING_FILING:
+                    go(A.FILE, desk, self._after(t, 5, 60, rng))
             t = self._after(sim.last_at, 5, 180, rng)
             unit = p.wrong_unit or p.unit
             go(A.DISPATCH, dispatcher, t, unit=w.units[unit])

@@ -124,13 +124,18 @@ class HistoryTests(TestCase):
             events = events_by_case[case.pk]
             self.assertEqual(events[0].action, "report")
             status, unit, at = events[0].to_status, None, events[0].at
+            seen = events[:1]
             for event in events[1:]:
                 self.assertEqual(event.from_status, status, case.number)
                 self.assertGreaterEqual(event.at, at)
                 actor = users[event.actor_id]
                 self.assertEqual((event.actor_role, event.unit_id), (actor.role, actor.org_unit_id))
                 row = transition_for(event.from_status, event.action, event.actor_role)  # raises if not allowed
-                self.assertEqual(event.to_status, row.target or event.from_status, case.number)
+                if row.back:  # a refusal returns to the status the request was made from
+                    request = next(e for e in reversed(seen) if e.to_status == event.from_status)
+                    self.assertEqual(event.to_status, request.from_status or row.target, case.number)
+                else:
+                    self.assertEqual(event.to_status, row.target or event.from_status, case.number)
                 if actor.role == Role.HANDLER:
                     self.assertEqual(actor.org_unit_id, unit, case.number)
                 if event.action == A.DISPATCH:
@@ -138,6 +143,7 @@ class HistoryTests(TestCase):
                 elif event.action == A.APPROVE_RETURN:
                     unit = None
                 status, at = event.to_status, event.at
+                seen.append(event)
             self.assertEqual(status, case.status, case.number)
             self.assertEqual(unit, case.handling_unit_id, case.number)
 
@@ -285,3 +291,12 @@ class HistoryEqualsServicesTests(TestCase):
         call_command("demo", "--force", "--cases", "120", stdout=out)
         self.assertIn("已生成模拟历史", out.getvalue())
         self.assertEqual(Case.objects.count(), 120)
+
+    def test_load_cases_appends_to_the_cases_already_there(self):
+        call_command("load_cases", "120", stdout=StringIO())
+        first = set(Case.objects.values_list("number", flat=True))
+        out = StringIO()
+        call_command("load_cases", "120", stdout=out)
+        self.assertIn("数据库现有案件 240 件", out.getvalue())
+        self.assertLess(first, set(Case.objects.values_list("number", flat=True)))
+        self.assertEqual(Case.objects.values("number").distinct().count(), 240)
