@@ -86,7 +86,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist too (DB_CONN_MAX_AGE): reopening one runs the PRAGMAs below on
+    # every request.
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers and the single writer work at once; IMMEDIATE makes a writing
         # transaction take the lock at BEGIN, so concurrent writers wait (busy timeout)

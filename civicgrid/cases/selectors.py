@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models import Case, Channel
-from civicgrid.cases.workflow import TERMINAL, Status
+from civicgrid.cases.workflow import Status
 from civicgrid.core.models import Role, User
 
 
@@ -175,8 +175,8 @@ def duplicate_candidates(case: Case, user: User) -> list[Case]:
             lat__range=(case.lat - dlat, case.lat + dlat),
             lon__range=(case.lon - dlon, case.lon + dlon),
         )
+        .open()
         .exclude(pk=case.pk)
-        .exclude(status__in=TERMINAL)
     )
     found = [(distance_m(case.lon, case.lat, other.lon, other.lat), other) for other in nearby]
     return [other for d, other in sorted(found, key=lambda pair: pair[0]) if d <= DUPLICATE_RADIUS_M]
