@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.catalog.models import Stage
 from civicgrid.core.models import Role
@@ -48,7 +49,8 @@ class Action(models.TextChoices):
     VERIFY_CONFIRM = "verify_confirm", _("核实属实")
     VERIFY_DENY = "verify_deny", _("核实不属实")
     FILE = "file", _("立案")
-    REJECT = "reject", _("不予立案")
+    # The same Chinese words name a status and a queue; the context lets English say "Reject".
+    REJECT = "reject", pgettext_lazy("case action", "不予立案")
     REQUEST_VOID = "request_void", _("申请作废")
     APPROVE_VOID = "approve_void", _("同意作废")
     REFUSE_VOID = "refuse_void", _("不同意作废")
@@ -71,7 +73,7 @@ class Action(models.TextChoices):
     APPROVE_SELF_HANDLED = "approve_self_handled", _("自处理审核通过")
     REFUSE_SELF_HANDLED = "refuse_self_handled", _("自处理审核不通过")
     MERGE = "merge", _("合并为重复案件")
-    SUPERVISE = "supervise", _("督办")
+    SUPERVISE = "supervise", pgettext_lazy("case action", "督办")
     REMIND = "remind", _("催办")
     MARK_URGENT = "mark_urgent", _("标记紧急")
 
