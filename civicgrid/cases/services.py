@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from civicgrid.cases.models import (
@@ -161,16 +160,19 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
             case.assignee = _grid_inspector(grid)
         else:
             case.status, first_stage = Status.PENDING_FILING, Stage.FILE
-        case.save()
-        _start_stage(case, first_stage, now)
-        case.save()
+        # The first stage's clock is computed before the insert, so the case is written once.
+        stage = _new_stage(case, first_stage, now)
+        _copy_to_case(case, stage)
+        case.save(force_insert=True)
+        stage.case = case
+        stage.save(force_insert=True)
         event = CaseEvent.objects.create(
             case=case,
             action="report",
             to_status=case.status,
             actor=case.reporter,
             actor_role=getattr(actor, "role", "") if case.reporter else "",
-            unit=getattr(actor, "org_unit", None) if case.reporter else None,
+            unit_id=actor.org_unit_id if case.reporter else None,
             at=now,
             data={"channel": channel.value, "self_handled": data.self_handled},
         )
@@ -186,17 +188,23 @@ def _grid_inspector(grid: Grid) -> User | None:
 
 def _next_number(county_code: str, year: int) -> str:
     """Readable, unique per county and year: 360725-2026-000123."""
+    table = CaseNumberSequence._meta.db_table
     for _attempt in range(3):
+        # One statement takes the next number under the row lock (UPDATE … RETURNING works on
+        # PostgreSQL and SQLite ≥ 3.35); the first case of a county-year creates the row.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{table}" SET "last" = "last" + 1 WHERE "county_code" = %s AND "year" = %s RETURNING "last"',
+                [county_code, year],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{county_code}-{year}-{row[0]:06d}"
         try:
             with transaction.atomic():
-                seq, _created = CaseNumberSequence.objects.select_for_update().get_or_create(
-                    county_code=county_code, year=year
-                )
-                CaseNumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
-                seq.refresh_from_db(fields=["last"])
-                return f"{county_code}-{year}-{seq.last:06d}"
-        except IntegrityError:  # two first cases of a year at once: the loser retries
-            continue
+                CaseNumberSequence.objects.create(county_code=county_code, year=year, last=0)
+        except IntegrityError:  # two first cases of a year at once: the loser just retries
+            pass
     raise RuntimeError("could not allocate a case number")
 
 
@@ -398,17 +406,23 @@ def _copy_to_case(case: Case, stage: CaseStage | None) -> None:
     case.overdue_marked = False
 
 
-def _start_stage(case: Case, stage_name: str, at: datetime) -> CaseStage:
+def _new_stage(case: Case, stage_name: str, at: datetime) -> CaseStage:
+    """A stage run starting now, its limit from the catalogue and its deadline computed (unsaved)."""
     limit = time_limit_for(case.category, stage_name, case.region_class)
     stage = CaseStage(
-        case=case,
+        case=case if case.pk else None,
         stage=stage_name,
-        unit=case.handling_unit if stage_name == Stage.HANDLE else None,
+        unit_id=case.handling_unit_id if stage_name == Stage.HANDLE else None,
         started_at=at,
         amount=limit.amount if limit else None,
         time_unit=limit.unit if limit else "",
     )
     _compute(stage)
+    return stage
+
+
+def _start_stage(case: Case, stage_name: str, at: datetime) -> CaseStage:
+    stage = _new_stage(case, stage_name, at)
     stage.save()
     _copy_to_case(case, stage)
     return stage
