@@ -263,7 +263,8 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
         if Requirement.AMOUNT in row.requires:
             amount = _positive_amount(data.amount)
             event_data["amount"] = str(amount)
-            event_data["time_unit"] = _open_stage(case).time_unit if _open_stage(case) else ""
+            stage = _open_stage(case)
+            event_data["time_unit"] = stage.time_unit if stage else ""
         if Requirement.DUPLICATE_OF in row.requires:
             original = (
                 Case.objects.visible_to(actor)
