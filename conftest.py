@@ -9,3 +9,17 @@ def pytest_configure(config):
     # For speed: MD5 instead of PBKDF2 (set before any test class creates users).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="civicgrid-media-")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache():
+    """Each test starts with an empty case reference cache: rows cached by an earlier test were
+    rolled back with its transaction, which sends no signal (the grid index's `invalidate()` is
+    the same for civicgrid.geo.lookup)."""
+    from civicgrid.cases import reference
+
+    reference.cache.clear()
+    yield

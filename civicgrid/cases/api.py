@@ -41,6 +41,7 @@ from civicgrid.cases.selectors import (
 )
 from civicgrid.cases.serializers import (
     AttachmentSerializer,
+    CaseCreatedSerializer,
     CaseDetailSerializer,
     CaseListSerializer,
     EventSerializer,
@@ -131,6 +132,23 @@ def _detail_response(request: Request, case_id: int, *, status_code: int = 200) 
     if show_contact and case.reporter_phone:
         record_contact_view(request, case)
     return Response(data, status=status_code)
+
+
+def _created_response(request: Request, case: Case) -> Response:
+    """201 for a new case: the list fields from the case just written (no re-read), its photos,
+    the actions the reporter may take now, and the detail's address in Location (the detail
+    has the timeline and, for a user who may merge, the duplicate suggestions)."""
+    user = request.user
+    attachments = list(case.attachments.order_by("id")) if _photos(request) else []
+    context = {
+        "request": request,
+        "show_contact": can_see_contact(user),
+        "actions": _actions_for(user, case),
+        "attachments": attachments,
+    }
+    data = CaseCreatedSerializer(case, context=context).data
+    # The reporter's own phone, echoed back, is not a view of someone else's contact details.
+    return Response(data, status=201, headers={"Location": f"/api/v1/cases/{case.pk}/"})
 
 
 def _photos(request: Request) -> list:
@@ -262,7 +280,7 @@ class CaseListApi(CaseApiView):
         operation_id="v1_cases_create",
         summary="上报案件",
         request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
-        responses={201: CaseDetailSerializer, **ERRORS},
+        responses={201: CaseCreatedSerializer, **ERRORS},
     )
     def post(self, request: Request):
         serializer = self.InputSerializer(data=request.data)
@@ -286,7 +304,7 @@ class CaseListApi(CaseApiView):
             case = case_report(data=data, actor=request.user)
         except CaseError as exc:
             return _case_error(exc)
-        return _detail_response(request, case.pk, status_code=201)
+        return _created_response(request, case)
 
 
 class CaseQueuesApi(CaseApiView):

@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     name = "civicgrid.cases"
     label = "cases"
     verbose_name = _("案件")
+
+    def ready(self):
+        from civicgrid.cases import reference
+
+        reference.connect_signals()

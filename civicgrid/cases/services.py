@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from civicgrid.cases import reference
 from civicgrid.cases.models import (
     CHANNELS_NEEDING_VERIFICATION,
     Attachment,
@@ -26,11 +27,9 @@ from civicgrid.cases.models import (
     ResolutionMode,
 )
 from civicgrid.cases.workflow import TERMINAL, Action, Requirement, Status, TransitionRefused, transition_for
-from civicgrid.catalog.models import Category, Stage
-from civicgrid.catalog.selectors import time_limit_for
+from civicgrid.catalog.models import Stage
 from civicgrid.core.models import OrgUnit, Role, User
 from civicgrid.geo.lookup import OutsideManagedArea, locate
-from civicgrid.geo.models import Grid
 from civicgrid.workcalendar.selectors import get_calendar
 
 # Units a case can be dispatched to: not the bureau or its centers.
@@ -109,7 +108,7 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
         channel = Channel(data.channel)
     except ValueError:
         raise InvalidInput("未知的来源渠道", "channel") from None
-    category = Category.objects.filter(pk=data.category_id, is_active=True).first()
+    category = reference.active_category(data.category_id)
     if category is None:
         raise InvalidInput("分类不存在或已停用", "category")
     description = (data.description or "").strip()
@@ -128,41 +127,45 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
     if channel == Channel.INSPECTOR and (actor is None or actor.role != Role.INSPECTOR):
         raise InvalidInput("监督员上报渠道只能由监督员使用", "channel")
 
-    grid = Grid.objects.select_related("community__parent").get(code=where.grid_code)
+    grid = reference.grid_with_region(where.grid_code)
+    if grid is None:  # the index is a second behind a grid deleted in another process
+        raise InvalidInput("位置不在管理区域内", "lon")
     community = grid.community
     street = community.parent
     now = data.created_at or timezone.now()
+    # Everything is read and computed before the write transaction, which on SQLite holds the
+    # database's one write lock: inside it are only the number and the three inserts.
+    case = Case(
+        channel=channel,
+        category=category,
+        description=description,
+        address=(data.address or "").strip()[:256] or f"{street.name}{community.name}{grid.name or grid.code}",
+        lon=where.lon,
+        lat=where.lat,
+        grid=grid,
+        community=community,
+        street=street,
+        region_code=grid.region_code,
+        region_class=grid.region_class,
+        reporter=actor if actor is not None and actor.is_authenticated else None,
+        reporter_name=data.reporter_name.strip()[:50],
+        reporter_phone=data.reporter_phone.strip()[:20],
+        external_id=data.external_id[:64],
+        urgent=data.urgent,
+        created_at=now,
+    )
+    if data.self_handled:
+        case.status, first_stage = Status.SELF_HANDLED, Stage.CLOSE
+    elif channel in CHANNELS_NEEDING_VERIFICATION:
+        case.status, first_stage = Status.VERIFYING, Stage.VERIFY
+        case.assignee_id = reference.grid_inspector_id(grid.pk)
+    else:
+        case.status, first_stage = Status.PENDING_FILING, Stage.FILE
+    # The first stage's clock is computed before the insert, so the case is written once.
+    stage = _new_stage(case, first_stage, now)
+    _copy_to_case(case, stage)
     with transaction.atomic():
-        case = Case(
-            number=_next_number(grid.region_code[:6], timezone.localtime(now).year),
-            channel=channel,
-            category=category,
-            description=description,
-            address=(data.address or "").strip()[:256] or f"{street.name}{community.name}{grid.name or grid.code}",
-            lon=where.lon,
-            lat=where.lat,
-            grid=grid,
-            community=community,
-            street=street,
-            region_code=grid.region_code,
-            region_class=grid.region_class,
-            reporter=actor if actor is not None and actor.is_authenticated else None,
-            reporter_name=data.reporter_name.strip()[:50],
-            reporter_phone=data.reporter_phone.strip()[:20],
-            external_id=data.external_id[:64],
-            urgent=data.urgent,
-            created_at=now,
-        )
-        if data.self_handled:
-            case.status, first_stage = Status.SELF_HANDLED, Stage.CLOSE
-        elif channel in CHANNELS_NEEDING_VERIFICATION:
-            case.status, first_stage = Status.VERIFYING, Stage.VERIFY
-            case.assignee = _grid_inspector(grid)
-        else:
-            case.status, first_stage = Status.PENDING_FILING, Stage.FILE
-        # The first stage's clock is computed before the insert, so the case is written once.
-        stage = _new_stage(case, first_stage, now)
-        _copy_to_case(case, stage)
+        case.number = _next_number(grid.region_code[:6], timezone.localtime(now).year)
         case.save(force_insert=True)
         stage.case = case
         stage.save(force_insert=True)
@@ -179,11 +182,6 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
         for photo in data.photos:
             attachment_add(case=case, event=event, kind=Attachment.Kind.BEFORE, file=photo, actor=case.reporter)
     return case
-
-
-def _grid_inspector(grid: Grid) -> User | None:
-    rgrid = grid.responsibility_grids.select_related("inspector").exclude(inspector=None).order_by("code").first()
-    return rgrid.inspector if rgrid else None
 
 
 def _next_number(county_code: str, year: int) -> str:
@@ -351,7 +349,7 @@ def _apply(case: Case, action: Action, data: ActInput, event_data: dict, actor: 
         case.verified = action == Action.VERIFY_CONFIRM
         case.assignee = None
     elif action == Action.HANDLED:
-        case.assignee = _grid_inspector(case.grid)
+        case.assignee_id = reference.grid_inspector_id(case.grid_id)
         case.resolution_mode = event_data.get("resolution_mode") or case.resolution_mode or ResolutionMode.SERVICE
     elif action in (Action.CHECK_PASS, Action.CHECK_FAIL):
         case.assignee = None
@@ -409,7 +407,7 @@ def _copy_to_case(case: Case, stage: CaseStage | None) -> None:
 
 def _new_stage(case: Case, stage_name: str, at: datetime) -> CaseStage:
     """A stage run starting now, its limit from the catalogue and its deadline computed (unsaved)."""
-    limit = time_limit_for(case.category, stage_name, case.region_class)
+    limit = reference.time_limit(case.category_id, stage_name, case.region_class)
     stage = CaseStage(
         case=case if case.pk else None,
         stage=stage_name,

@@ -708,3 +708,24 @@ class WorkflowEdgeTests(ApiTestCase):
         )
         self.assertEqual(response.status_code, 400)
         self.assertEqual(response.json()["error"]["field"], "duplicate_of")
+
+
+class RepresentationTests(ApiTestCase):
+    def test_the_fast_representations_equal_the_generic_output_of_the_declared_fields(self):
+        from civicgrid.cases.api import LIST_RELATED
+        from civicgrid.cases.serializers import CaseCreatedSerializer, CaseListSerializer
+        from civicgrid.cases.workflow import Action
+
+        reported = self.report(reporter_phone=PHONE)["id"]
+        dispatched = self.dispatched()
+        Case.objects.filter(pk=dispatched).update(urgent=True, supervised=True, rework_count=2)
+        cases = list(Case.objects.select_related(*LIST_RELATED).filter(pk__in=[reported, dispatched]))
+        self.assertIsNotNone(cases[0].handling_unit if cases[0].pk == dispatched else cases[1].handling_unit)
+        for case in cases:
+            for show_contact in (True, False):
+                context = {"show_contact": show_contact, "actions": [Action.FILE, Action.MERGE], "attachments": []}
+                for serializer_class in (CaseListSerializer, CaseCreatedSerializer):
+                    name = serializer_class.__name__
+                    with self.subTest(case=case.number, show_contact=show_contact, serializer=name):
+                        serializer = serializer_class(case, context=context)
+                        self.assertEqual(serializer.data, serializer.generic_representation(case))
