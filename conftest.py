@@ -21,5 +21,5 @@ def _fresh_reference_cache():
     the same for civicgrid.geo.lookup)."""
     from civicgrid.cases import reference
 
-    reference.cache.clear()
+    reference.clear()
     yield

@@ -294,4 +294,9 @@ class CaseCreatedSerializer(CaseListSerializer):
         return AvailableActionSerializer(self.context.get("actions", []), many=True).data
 
     def to_representation(self, case: Case) -> dict:
-        return {**self.head(case), "attachments": self.get_attachments(case), "actions": self.get_actions(case)}
+        attachments = self.context.get("attachments")
+        return {
+            **self.head(case),
+            "attachments": self.get_attachments(case) if attachments else [],
+            "actions": [AvailableActionSerializer().to_representation(a) for a in self.context.get("actions", [])],
+        }

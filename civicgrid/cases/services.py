@@ -30,6 +30,7 @@ from civicgrid.cases.workflow import TERMINAL, Action, Requirement, Status, Tran
 from civicgrid.catalog.models import Stage
 from civicgrid.core.models import OrgUnit, Role, User
 from civicgrid.geo.lookup import OutsideManagedArea, locate
+from civicgrid.geo.models import Grid, Region
 from civicgrid.workcalendar.selectors import get_calendar
 
 # Units a case can be dispatched to: not the bureau or its centers.
@@ -127,11 +128,20 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
     if channel == Channel.INSPECTOR and (actor is None or actor.role != Role.INSPECTOR):
         raise InvalidInput("监督员上报渠道只能由监督员使用", "channel")
 
-    grid = reference.grid_with_region(where.grid_code)
-    if grid is None:  # the index is a second behind a grid deleted in another process
-        raise InvalidInput("位置不在管理区域内", "lon")
-    community = grid.community
-    street = community.parent
+    # The grid and its regions as the grid index knows them (no query): what the case stores
+    # and its answer shows.
+    street = Region(pk=where.street_id, code=where.street_code, name=where.street_name, level=Region.Level.STREET)
+    community = Region(
+        pk=where.community_id, code=where.community_code, name=where.community_name, level=Region.Level.COMMUNITY
+    )
+    grid = Grid(
+        pk=where.grid_id,
+        code=where.grid_code,
+        name=where.grid_name,
+        region_code=where.community_code,
+        region_class=where.region_class,
+        community=community,
+    )
     now = data.created_at or timezone.now()
     # Everything is read and computed before the write transaction, which on SQLite holds the
     # database's one write lock: inside it are only the number and the three inserts.

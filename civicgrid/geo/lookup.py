@@ -59,6 +59,10 @@ class Location:
     community_name: str
     street_code: str
     street_name: str
+    # Primary keys, for writers that store the grid and regions (not part of as_dict()).
+    grid_id: int | None = None
+    community_id: int | None = None
+    street_id: int | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -77,14 +81,22 @@ class GridRecord:
     community_code: str
     region_class: str
     geometry: dict
+    id: int | None = None
 
 
 class GridIndex:
     """An in-memory STRtree over unit grids, sorted by code so that tree position = code order."""
 
-    def __init__(self, records: list[GridRecord], region_names: dict[str, str], version: tuple = ()):
+    def __init__(
+        self,
+        records: list[GridRecord],
+        region_names: dict[str, str],
+        version: tuple = (),
+        region_ids: dict[str, int] | None = None,
+    ):
         records = sorted(records, key=lambda r: r.code)
         self.version = version
+        self.region_ids = region_ids or {}
         self.codes = np.array([r.code for r in records] + [None], dtype=object)  # [-1] is "outside"
         self.records = records
         self.region_names = region_names
@@ -101,10 +113,12 @@ class GridIndex:
         from civicgrid.geo.models import Grid, Region
 
         version = _db_version()
-        rows = Grid.objects.values_list("code", "name", "region_code", "region_class", "geometry")
+        rows = Grid.objects.values_list("code", "name", "region_code", "region_class", "geometry", "id")
         records = [GridRecord(*row) for row in rows]
-        names = dict(Region.objects.values_list("code", "name"))
-        return cls(records, names, version)
+        regions = list(Region.objects.values_list("code", "name", "id"))
+        names = {code: name for code, name, _id in regions}
+        ids = {code: pk for code, _name, pk in regions}
+        return cls(records, names, version, ids)
 
     def positions(self, lons, lats) -> np.ndarray:
         """Tree position of the grid covering each point (-1 outside), vectorised."""
@@ -164,6 +178,9 @@ class GridIndex:
             community_name=self.region_names.get(record.community_code, ""),
             street_code=street_code,
             street_name=self.region_names.get(street_code, ""),
+            grid_id=record.id,
+            community_id=self.region_ids.get(record.community_code),
+            street_id=self.region_ids.get(street_code),
         )
 
 
