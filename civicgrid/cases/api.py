@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django.db.models import F, Prefetch
 from django.http import JsonResponse
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -63,7 +64,7 @@ from civicgrid.geo.coords import CRS_CHOICES
 
 # Error bodies are the project shape; documented once for every endpoint.
 ERRORS = {code: OpenApiTypes.OBJECT for code in (400, 403, 404)}
-NOT_FOUND = "案件不存在或不在您的数据权限范围内"
+NOT_FOUND = gettext_lazy("案件不存在或不在您的数据权限范围内")
 
 
 def record_contact_view(request: Request, case: Case) -> None:
@@ -213,22 +214,32 @@ class CaseListApi(CaseApiView):
     @extend_schema_serializer(component_name="CaseReportInput")
     class InputSerializer(serializers.Serializer):
         channel = serializers.ChoiceField(
-            choices=Channel.choices, error_messages={"invalid_choice": "未知的来源渠道", "required": "请选择来源渠道"}
+            choices=Channel.choices,
+            error_messages={
+                "invalid_choice": gettext_lazy("未知的来源渠道"),
+                "required": gettext_lazy("请选择来源渠道"),
+            },
         )
-        category = serializers.IntegerField(error_messages={"invalid": "分类应为编号", "required": "请选择分类"})
-        lon = serializers.FloatField(error_messages={"invalid": "经度应为数字", "required": "请提供位置（经度）"})
-        lat = serializers.FloatField(error_messages={"invalid": "纬度应为数字", "required": "请提供位置（纬度）"})
+        category = serializers.IntegerField(
+            error_messages={"invalid": gettext_lazy("分类应为编号"), "required": gettext_lazy("请选择分类")}
+        )
+        lon = serializers.FloatField(
+            error_messages={"invalid": gettext_lazy("经度应为数字"), "required": gettext_lazy("请提供位置（经度）")}
+        )
+        lat = serializers.FloatField(
+            error_messages={"invalid": gettext_lazy("纬度应为数字"), "required": gettext_lazy("请提供位置（纬度）")}
+        )
         crs = serializers.ChoiceField(
             choices=list(CRS_CHOICES),
             default="wgs84",
-            error_messages={"invalid_choice": "坐标系应为 wgs84、gcj02 或 bd09"},
+            error_messages={"invalid_choice": gettext_lazy("坐标系应为 wgs84、gcj02 或 bd09")},
         )
         description = serializers.CharField(
             max_length=4000,
             error_messages={
-                "required": "请填写问题描述",
-                "blank": "请填写问题描述",
-                "max_length": "问题描述不能超过 4000 字",
+                "required": gettext_lazy("请填写问题描述"),
+                "blank": gettext_lazy("请填写问题描述"),
+                "max_length": gettext_lazy("问题描述不能超过 4000 字"),
             },
         )
         address = serializers.CharField(required=False, allow_blank=True, default="", max_length=256)
@@ -252,9 +263,10 @@ class CaseListApi(CaseApiView):
         queue = (params.get("queue") or "").strip()
         ordering = (params.get("ordering") or "").strip()
         if queue and queue not in {q.key for q in queues_for(user)}:
-            return error_response("queue", "未知的队列或无权查看该队列", 400)
+            return error_response("queue", gettext("未知的队列或无权查看该队列"), 400)
         if ordering and ordering not in ORDERINGS:
-            return error_response("ordering", "ordering 应为 " + "、".join(ORDERINGS) + " 之一", 400)
+            values = pgettext("list separator", "、").join(ORDERINGS)
+            return error_response("ordering", gettext("ordering 应为 %(values)s 之一") % {"values": values}, 400)
         if queue:
             # Already scoped and sorted by deadline.
             qs = queue_cases(user, queue).select_related(*LIST_RELATED)
@@ -351,7 +363,10 @@ class CaseActApi(CaseApiView):
     class InputSerializer(serializers.Serializer):
         version = serializers.IntegerField(
             help_text="读取案件时的 version",
-            error_messages={"required": "请提供案件版本号（version）", "invalid": "version 应为整数"},
+            error_messages={
+                "required": gettext_lazy("请提供案件版本号（version）"),
+                "invalid": gettext_lazy("version 应为整数"),
+            },
         )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
         unit = serializers.IntegerField(
@@ -359,7 +374,7 @@ class CaseActApi(CaseApiView):
             allow_null=True,
             default=None,
             help_text="派遣：处置单位编号",
-            error_messages={"invalid": "unit 应为单位编号"},
+            error_messages={"invalid": gettext_lazy("unit 应为单位编号")},
         )
         amount = serializers.CharField(required=False, allow_blank=True, default="", help_text="申请延期：延长的时限")
         duplicate_of = serializers.CharField(required=False, allow_blank=True, default="", help_text="合并：原案件编号")
@@ -377,7 +392,7 @@ class CaseActApi(CaseApiView):
     )
     def post(self, request: Request, case_id: int, action: str):
         if action not in Action.values:
-            return error_response("action", f"未知的操作：{action}", 400)
+            return error_response("action", gettext("未知的操作：%(action)s") % {"action": action}, 400)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         v = serializer.validated_data
@@ -426,12 +441,16 @@ class CaseAttachmentsApi(CaseApiView):
     @extend_schema_serializer(component_name="CaseAttachmentInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(
-            error_messages={"required": "请选择要上传的文件", "invalid": "请选择要上传的文件", "empty": "文件是空的"}
+            error_messages={
+                "required": gettext_lazy("请选择要上传的文件"),
+                "invalid": gettext_lazy("请选择要上传的文件"),
+                "empty": gettext_lazy("文件是空的"),
+            }
         )
         kind = serializers.ChoiceField(
             choices=[(k.value, k.label) for k in (Attachment.Kind.DOCUMENT, Attachment.Kind.BEFORE)],
             default=Attachment.Kind.DOCUMENT,
-            error_messages={"invalid_choice": "kind 应为 document（文件）或 before（处置前照片）"},
+            error_messages={"invalid_choice": gettext_lazy("kind 应为 document（文件）或 before（处置前照片）")},
         )
 
     @extend_schema(

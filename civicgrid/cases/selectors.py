@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models import Case, Channel
@@ -113,7 +114,7 @@ def _date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise FilterError(field, f"{field} 应为日期，例如 2026-03-01") from None
+        raise FilterError(field, gettext("%(field)s 应为日期，例如 2026-03-01") % {"field": field}) from None
 
 
 def case_filter(qs: QuerySet[Case], params, now: datetime | None = None) -> QuerySet[Case]:
@@ -121,7 +122,7 @@ def case_filter(qs: QuerySet[Case], params, now: datetime | None = None) -> Quer
     value = {name: (params.get(name) or "").strip() for name in FILTER_FIELDS}
     if value["category"]:
         if not value["category"].isdigit():
-            raise FilterError("category", "category 应为分类编号")
+            raise FilterError("category", gettext("category 应为分类编号"))
         qs = qs.filter(category_id=int(value["category"]))
     if value["street"]:
         qs = qs.filter(street__code=value["street"])
@@ -129,19 +130,19 @@ def case_filter(qs: QuerySet[Case], params, now: datetime | None = None) -> Quer
         qs = qs.filter(grid__code=value["grid"])
     if value["channel"]:
         if value["channel"] not in Channel.values:
-            raise FilterError("channel", "未知的来源渠道")
+            raise FilterError("channel", gettext("未知的来源渠道"))
         qs = qs.filter(channel=value["channel"])
     if value["status"]:
         statuses = value["status"].split(",")
         if not set(statuses) <= set(Status.values):
-            raise FilterError("status", "未知的状态")
+            raise FilterError("status", gettext("未知的状态"))
         qs = qs.filter(status__in=statuses)
     if value["overdue"] in ("1", "true", "yes"):
         qs = qs.overdue(now)
     elif value["overdue"] in ("0", "false", "no"):
         qs = qs.exclude(stage_deadline__lt=now or timezone.now())
     elif value["overdue"]:
-        raise FilterError("overdue", "overdue 应为 true 或 false")
+        raise FilterError("overdue", gettext("overdue 应为 true 或 false"))
     tz = timezone.get_current_timezone()
     if value["date_from"]:
         qs = qs.filter(created_at__gte=datetime.combine(_date(value["date_from"], "date_from"), time.min, tz))

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civicgrid.cases import reference
 from civicgrid.cases.models import (
@@ -108,25 +109,25 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
     try:
         channel = Channel(data.channel)
     except ValueError:
-        raise InvalidInput("未知的来源渠道", "channel") from None
+        raise InvalidInput(_("未知的来源渠道"), "channel") from None
     category = reference.active_category(data.category_id)
     if category is None:
-        raise InvalidInput("分类不存在或已停用", "category")
+        raise InvalidInput(_("分类不存在或已停用"), "category")
     description = (data.description or "").strip()
     if not description:
-        raise InvalidInput("请填写问题描述", "description")
+        raise InvalidInput(_("请填写问题描述"), "description")
     if len(description) > 4000:
-        raise InvalidInput("问题描述不能超过 4000 字", "description")
+        raise InvalidInput(_("问题描述不能超过 4000 字"), "description")
     try:
         where = locate(float(data.lon), float(data.lat), crs=data.crs)
     except OutsideManagedArea:
-        raise InvalidInput("位置不在管理区域内", "lon") from None
+        raise InvalidInput(_("位置不在管理区域内"), "lon") from None
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"坐标无效：{exc}", "lon") from None
+        raise InvalidInput(_("坐标无效：%(error)s") % {"error": exc}, "lon") from None
     if data.self_handled and (actor is None or actor.role != Role.INSPECTOR):
-        raise InvalidInput("只有监督员可以自处理", "self_handled")
+        raise InvalidInput(_("只有监督员可以自处理"), "self_handled")
     if channel == Channel.INSPECTOR and (actor is None or actor.role != Role.INSPECTOR):
-        raise InvalidInput("监督员上报渠道只能由监督员使用", "channel")
+        raise InvalidInput(_("监督员上报渠道只能由监督员使用"), "channel")
 
     # The grid and its regions as the grid index knows them (no query): what the case stores
     # and its answer shows.
@@ -241,9 +242,9 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
         # new version and gets a 409 instead of overwriting.
         case = Case.objects.select_for_update().filter(pk=case_id).first()
         if case is None or not Case.objects.visible_to(actor).filter(pk=case_id).exists():
-            raise CaseNotFound("案件不存在或不在您的数据权限范围内")
+            raise CaseNotFound(_("案件不存在或不在您的数据权限范围内"))
         if data.version != case.version:
-            raise CaseConflict("案件已被他人处理，请刷新后查看最新状态。", case=case)
+            raise CaseConflict(_("案件已被他人处理，请刷新后查看最新状态。"), case=case)
         try:
             row = transition_for(case.status, data.action, actor.role)
         except TransitionRefused as refused:
@@ -253,12 +254,12 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
                 raise InvalidInput(refused.message, "action") from None
             raise CaseConflict(refused.message, case=case) from None
         if actor.role == Role.HANDLER and case.handling_unit_id != actor.org_unit_id:
-            raise ActionForbidden("只有承办单位的人员可以执行此操作")
+            raise ActionForbidden(_("只有承办单位的人员可以执行此操作"))
 
         note = (data.note or "").strip()
         event_data: dict = {}
         if Requirement.REASON in row.requires and not note:
-            raise InvalidInput("请填写原因", "note")
+            raise InvalidInput(_("请填写原因"), "note")
         if Requirement.UNIT in row.requires:
             unit = (
                 OrgUnit.objects.filter(pk=data.unit_id, is_active=True, kind__in=HANDLING_UNIT_KINDS).first()
@@ -266,7 +267,7 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
                 else None
             )
             if unit is None:
-                raise InvalidInput("请选择处置单位（专业部门、街道、公用企业或第三方企业）", "unit")
+                raise InvalidInput(_("请选择处置单位（专业部门、街道、公用企业或第三方企业）"), "unit")
             event_data["unit"] = {"id": unit.pk, "name": unit.name}
         if Requirement.AMOUNT in row.requires:
             amount = _positive_amount(data.amount)
@@ -282,15 +283,15 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
                 .first()
             )
             if original is None:
-                raise InvalidInput("请填写未结案的原案件编号（重复的案件并入一个仍在办理的案件）", "duplicate_of")
+                raise InvalidInput(_("请填写未结案的原案件编号（重复的案件并入一个仍在办理的案件）"), "duplicate_of")
             event_data["duplicate_of"] = original.number
         if Requirement.AFTER_PHOTO in row.requires and not data.photos and not _has_after_photo(case):
-            raise InvalidInput("请上传处置后照片", "photos")
+            raise InvalidInput(_("请上传处置后照片"), "photos")
         if data.resolution_mode:
             try:
                 event_data["resolution_mode"] = ResolutionMode(data.resolution_mode).value
             except ValueError:
-                raise InvalidInput("解决方式应为服务、管理或执法", "resolution_mode") from None
+                raise InvalidInput(_("解决方式应为服务、管理或执法"), "resolution_mode") from None
 
         from_status = case.status
         _apply(case, row.action, data, event_data, actor, now)
@@ -337,9 +338,9 @@ def _positive_amount(value) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, TypeError):
-        raise InvalidInput("请填写延长的时限（正数）", "amount") from None
+        raise InvalidInput(_("请填写延长的时限（正数）"), "amount") from None
     if not amount.is_finite() or amount <= 0 or amount > MAX_EXTENSION:
-        raise InvalidInput(f"延长的时限应大于 0 且不超过 {MAX_EXTENSION}", "amount")
+        raise InvalidInput(_("延长的时限应大于 0 且不超过 %(max)s") % {"max": MAX_EXTENSION}, "amount")
     return amount
 
 
@@ -487,11 +488,13 @@ def case_attach(*, case_id: int, kind: str, file, actor: User, note: str = "") -
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(pk=case_id).first()
         if case is None or not Case.objects.visible_to(actor).filter(pk=case_id).exists():
-            raise CaseNotFound("案件不存在或不在您的数据权限范围内")
+            raise CaseNotFound(_("案件不存在或不在您的数据权限范围内"))
         if case.status in TERMINAL:
-            raise CaseConflict(f"案件当前状态为“{Status(case.status).label}”，不能再添加附件。", case=case)
+            raise CaseConflict(
+                _("案件当前状态为“%(status)s”，不能再添加附件。") % {"status": Status(case.status).label}, case=case
+            )
         if kind not in (Attachment.Kind.DOCUMENT, Attachment.Kind.BEFORE):
-            raise InvalidInput("附件类型应为文件或处置前照片", "kind")
+            raise InvalidInput(_("附件类型应为文件或处置前照片"), "kind")
         event = CaseEvent.objects.create(
             case=case,
             action="attach",

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from civicgrid.catalog.models import Stage
 from civicgrid.core.models import Role
@@ -224,17 +224,22 @@ class TransitionRefused(Exception):
 
 
 def transition_for(status: Status | str, action: Action | str, role: Role | str) -> Transition:
-    """The table row for this action, or TransitionRefused saying why not (in Chinese)."""
+    """The table row for this action, or TransitionRefused saying why not (in the active language)."""
     try:
         row = TRANSITIONS[Action(action)]
     except ValueError as exc:
-        raise TransitionRefused("unknown_action", f"未知的操作：{action}") from exc
+        raise TransitionRefused("unknown_action", gettext("未知的操作：%(action)s") % {"action": action}) from exc
     if Status(status) not in row.sources:
         raise TransitionRefused(
-            "wrong_status", f"案件当前状态为“{Status(status).label}”，不能执行“{row.action.label}”。"
+            "wrong_status",
+            gettext("案件当前状态为“%(status)s”，不能执行“%(action)s”。")
+            % {"status": Status(status).label, "action": row.action.label},
         )
     if Role(role) not in row.roles:
-        raise TransitionRefused("wrong_role", f"角色“{Role(role).label}”无权执行“{row.action.label}”。")
+        raise TransitionRefused(
+            "wrong_role",
+            gettext("角色“%(role)s”无权执行“%(action)s”。") % {"role": Role(role).label, "action": row.action.label},
+        )
     return row
 
 
