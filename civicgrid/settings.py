@@ -97,10 +97,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters bound by the server instead of quoted into the SQL in Python, and statements
-    # that a connection runs again and again (psycopg's prepare_threshold, 5 runs) prepared
-    # once: less work for both sides of every query.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True)}
+    # Parameters bound by the server instead of quoted into the SQL in Python, and a statement
+    # that a connection has run DB_PREPARE_THRESHOLD times prepared, so that it is planned
+    # once (the case page's ten-table join spent 4 ms planning and 0.3 ms running). Behind
+    # PgBouncer in transaction mode set DB_PREPARE_THRESHOLD=0 (no prepared statements).
+    prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5)
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
+        "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

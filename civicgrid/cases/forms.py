@@ -15,6 +15,7 @@ from civicgrid.cases.models import Channel, ResolutionMode
 from civicgrid.cases.workflow import TRANSITIONS, Action, Requirement, Status
 from civicgrid.catalog.models import Category
 from civicgrid.core.models import OrgUnit, Role
+from civicgrid.core.widgets import FastSelect
 from civicgrid.geo.models import Region
 
 
@@ -48,12 +49,16 @@ class FilterForm(forms.Form):
 
     queue = forms.CharField(required=False, widget=forms.HiddenInput)
     q = forms.CharField(label=_("编号/地址"), required=False)
-    category = forms.ChoiceField(label=_("分类"), required=False)
-    street = forms.ChoiceField(label=_("街道"), required=False)
+    category = forms.ChoiceField(label=_("分类"), required=False, widget=FastSelect)
+    street = forms.ChoiceField(label=_("街道"), required=False, widget=FastSelect)
     grid = forms.CharField(label=_("网格编码"), required=False)
-    channel = forms.ChoiceField(label=_("来源"), required=False, choices=[("", _("全部")), *Channel.choices])
-    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部")), *Status.choices])
-    overdue = forms.ChoiceField(label=_("超期"), required=False, choices=OVERDUE_CHOICES)
+    channel = forms.ChoiceField(
+        label=_("来源"), required=False, choices=[("", _("全部")), *Channel.choices], widget=FastSelect
+    )
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部")), *Status.choices], widget=FastSelect
+    )
+    overdue = forms.ChoiceField(label=_("超期"), required=False, choices=OVERDUE_CHOICES, widget=FastSelect)
     date_from = forms.DateField(label=_("上报日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -116,7 +121,10 @@ class ActionForm(forms.Form):
         requires = TRANSITIONS[action].requires
         if Requirement.UNIT in requires:
             self.fields["unit"] = forms.ModelChoiceField(
-                label=_("处置单位"), queryset=units_for_dispatch(case), empty_label=_("请选择处置单位")
+                label=_("处置单位"),
+                queryset=units_for_dispatch(case),
+                empty_label=_("请选择处置单位"),
+                widget=FastSelect,
             )
             self.fields["unit"].error_messages["required"] = _("请选择处置单位")
         if Requirement.AMOUNT in requires:
@@ -142,7 +150,7 @@ class ActionForm(forms.Form):
             )
         if action == Action.HANDLED:
             self.fields["resolution_mode"] = forms.ChoiceField(
-                label=_("解决方式"), choices=ResolutionMode.choices, initial=ResolutionMode.SERVICE
+                label=_("解决方式"), choices=ResolutionMode.choices, initial=ResolutionMode.SERVICE, widget=FastSelect
             )
         if Requirement.AFTER_PHOTO in requires or action in OPTIONAL_PHOTO:
             required = Requirement.AFTER_PHOTO in requires
@@ -214,7 +222,7 @@ def units_for_dispatch(case):
 class ReportForm(forms.Form):
     """A report from the operator desk or an inspector's phone; case_report checks the rest."""
 
-    channel = forms.ChoiceField(label=_("来源渠道"))
+    channel = forms.ChoiceField(label=_("来源渠道"), widget=FastSelect)
     category = forms.IntegerField(
         label=_("问题分类"), widget=forms.HiddenInput, error_messages={"required": _("请选择问题分类")}
     )
