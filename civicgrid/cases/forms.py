@@ -127,6 +127,10 @@ class ActionForm(forms.Form):
                 widget=FastSelect,
             )
             self.fields["unit"].error_messages["required"] = _("请选择处置单位")
+            if not self.is_bound:
+                # Drawn, not validated: read the units once (Django's Select asks the first
+                # choice whether it is empty before drawing them all, which ran the query twice).
+                self.fields["unit"].choices = list(iter(self.fields["unit"].choices))  # iter: no COUNT
         if Requirement.AMOUNT in requires:
             # The extension is counted in the running stage's unit: say which, and the limit now.
             stage = case.stages.filter(ended_at=None).order_by("-started_at", "-id").first()

@@ -8,11 +8,13 @@ form that caused them. HTMX requests get only the list partial (core.htmx.htmx_p
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -141,11 +143,14 @@ def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None =
             forms.append(ActionForm(action=action, case=case))
     # The step that moves the case on comes first, then requests and refusals, marks (督办, 催办) last.
     forms.sort(key=lambda form: (form.action in MARKS, form.action in REQUESTS, form.is_negative))
-    events = list(
-        case.events.select_related("actor", "unit").prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
-        )
-    )
+    events = list(case.events.select_related("actor", "unit"))
+    # All the case's files in one query: each event's own (event.files) and the photos.
+    attachments = list(case.attachments.order_by("created_at", "id"))
+    by_event = defaultdict(list)
+    for attachment in attachments:
+        by_event[attachment.event_id].append(attachment)
+    for event in events:
+        event.files = by_event.get(event.pk, [])
     # An approved extension's event names the amount; its unit is on the request before it.
     unit = ""
     for event in events:
@@ -164,7 +169,7 @@ def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None =
                 "late": stage.on_time is False or (stage.ended_at is None and stage.deadline and now > stage.deadline),
             }
         )
-    photos = list(case.attachments.exclude(kind=Attachment.Kind.DOCUMENT).order_by("created_at", "id"))
+    photos = [a for a in attachments if a.kind != Attachment.Kind.DOCUMENT]
     show_contact = selectors.can_see_contact(user)
     if show_contact and case.reporter_phone:
         audit_contact_view(actor=user, obj=case, request=request, note=_("案件页面"))
