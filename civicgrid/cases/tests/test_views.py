@@ -9,7 +9,9 @@ company, Wes is an operator scoped to the west street, Lea a leader. Time runs f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -22,6 +24,7 @@ from civicgrid.cases.selectors import queue_counts
 from civicgrid.cases.services import ActInput, case_act
 from civicgrid.cases.tests.fixtures import EAST_POINT, WEST_POINT, build_people, photo, report
 from civicgrid.cases.workflow import Status
+from civicgrid.catalog.models import Stage
 from civicgrid.geo.tests.fixtures import xy
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -418,6 +421,358 @@ class LoopTests(ViewTestCase):
         response = self.client.get(f"/cases/{case.pk}/")
         for text in ("申请回退", "同意回退", "申请延期", "同意延期", "核查不通过（返工）", "仍有积水", "派往"):
             self.assertContains(response, text)
+
+
+class _CasePage(HTMLParser):
+    """What a browser gets from a case page: its forms (with the values it would send unedited)
+    and the timeline's steps with their notes."""
+
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
+        self.forms: list[dict] = []  # {"id", "url", "fields": {name: value or None for a file}}
+        self.steps: list[str] = []
+        self.notes: list[str] = []
+        self._form: dict | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._timeline = False
+        self._text: list[str] | None = None
+        self.feed(response.content.decode())
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "form":
+            self._form = {"id": attrs.get("id", ""), "url": attrs.get("action"), "fields": {}}
+            self.forms.append(self._form)
+        elif tag == "ol" and "timeline" in classes:
+            self._timeline = True
+        elif self._timeline and (tag == "strong" or (tag == "div" and "note" in classes)):
+            self._text = [tag]
+        if self._form is None or not attrs.get("name"):
+            return
+        fields, name = self._form["fields"], attrs["name"]
+        if tag == "input":
+            kind = attrs.get("type", "text")
+            if kind == "file":
+                fields[name] = None
+            elif kind not in ("checkbox", "radio") or "checked" in attrs:
+                fields[name] = attrs.get("value") or ""
+        elif tag == "textarea":
+            fields[name], self._textarea = "", name
+        elif tag == "select":
+            fields[name], self._select = None, name
+        if tag == "option" and self._select:
+            # The selected option, else the first one, as a browser sends an untouched <select>.
+            if fields[self._select] is None or "selected" in attrs:
+                fields[self._select] = attrs.get("value", "")
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+        elif self._textarea and self._form is not None:
+            self._form["fields"][self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "ol":
+            self._timeline = False
+        elif self._text is not None and tag == self._text[0]:
+            text = "".join(self._text[1:]).strip()
+            (self.steps if tag == "strong" else self.notes).append(text)
+            self._text = None
+
+    @property
+    def offered(self) -> list[str]:
+        """The actions whose forms the side panel shows, in order."""
+        return [f["id"].removeprefix("act-") for f in self.forms if f["id"].startswith("act-")]
+
+    def form(self, form_id: str) -> dict | None:
+        return next((f for f in self.forms if f["id"] == form_id), None)
+
+
+class HtmlBranchTests(ViewTestCase):
+    """Every branch of the loop besides the plain closure, the approved return, the approved
+    extension and rework (LoopTests), through the case page: each step is the form the page
+    shows its user, sent as the browser sends it. After each step: the status, the counters
+    and what the page then shows (timeline, flags, the actions offered next)."""
+
+    def page(self, case: Case, who: str, *, mobile: bool = False) -> _CasePage:
+        self.login(who)
+        response = self.client.get(f"/cases/m/{case.pk}/" if mobile else f"/cases/{case.pk}/")
+        self.assertEqual(response.status_code, 200)
+        return _CasePage(response)
+
+    def submit(self, case: Case, action: str, who: str, *, mobile: bool = False, **fields):
+        """Fill in the action's form on `who`'s case page and send it; the case is refreshed."""
+        page = self.page(case, who, mobile=mobile)
+        form = page.form(f"act-{action}")
+        self.assertIsNotNone(form, f"{who} is not offered {action}; the page offers {page.offered}")
+        data = {name: value for name, value in form["fields"].items() if value is not None}
+        for key, value in fields.items():
+            self.assertIn(f"{action}-{key}", form["fields"], f"the {action} form has no {key} field")
+            data[f"{action}-{key}"] = value
+        response = self.client.post(form["url"], data)
+        self.assertEqual(response.status_code, 302, response.content.decode()[:3000])
+        case.refresh_from_db()
+        return response
+
+    def processing(self) -> Case:
+        """A case filed, dispatched to the municipal department and signed, through the pages."""
+        case = report(self.made)
+        self.submit(case, "file", "otto")
+        self.submit(case, "dispatch", "dora", unit=self.made["municipal"].pk)
+        self.submit(case, "sign", "hank")
+        self.assertEqual(case.status, Status.PROCESSING)
+        return case
+
+    def test_it_rejects_a_report_with_a_reason(self):
+        case = report(self.made)
+        response = self.act(case, "reject", "otto")
+        self.assertContains(response, "请填写原因", status_code=400)
+        self.submit(case, "reject", "otto", note="不属于城市管理范围")
+        self.assertEqual(case.status, Status.REJECTED)
+        self.assertIsNotNone(case.closed_at)
+        self.assertIsNone(case.stage_deadline)  # no clock runs on a rejected report
+        page = self.page(case, "otto")
+        self.assertEqual(page.steps, ["上报", "不予立案"])
+        self.assertIn("不属于城市管理范围", page.notes)
+        self.assertEqual(page.offered, [])
+        self.assertContains(page.response, "您当前没有可对此案件执行的操作")
+        self.assertNotIn(case, self.client.get("/cases/", {"queue": "file"}).context["cases"])
+
+    def test_it_confirms_a_hotline_report_on_the_inspectors_phone(self):
+        case = report(self.made, channel=Channel.HOTLINE, actor_key="otto", reporter_phone="13812345678")
+        self.assertEqual((case.status, case.assignee), (Status.VERIFYING, self.made["ivy"]))
+        self.login("ivy")
+        tasks = self.client.get("/cases/m/tasks/").context["tasks"]
+        self.assertEqual([(t["kind"], t["case"].pk) for t in tasks], [("verify", case.pk)])
+        self.assertEqual(self.page(case, "otto").offered, ["merge", "remind", "mark_urgent"])  # no filing yet
+
+        response = self.submit(case, "verify_confirm", "ivy", mobile=True, note="现场属实", photos=photo("s.jpg"))
+        self.assertRedirects(response, "/cases/m/#tasks", fetch_redirect_response=False)
+        self.assertEqual((case.status, case.verified, case.assignee), (Status.PENDING_FILING, True, None))
+        self.assertEqual(self.client.get("/cases/m/tasks/").context["tasks"], [])
+
+        page = self.page(case, "otto")
+        self.assertEqual(page.steps, ["上报", "核实属实"])
+        self.assertIn("现场属实", page.notes)
+        self.assertEqual(len(page.response.context["before_photos"]), 1)  # the inspector's photo
+        self.assertEqual(page.offered[0], "file")
+        self.submit(case, "file", "otto")
+        self.assertEqual(case.status, Status.FILED)
+
+    def test_it_denies_a_public_report_and_the_operator_rejects_it(self):
+        case = report(self.made, channel=Channel.PUBLIC, actor_key="otto")
+        self.assertEqual(case.status, Status.VERIFYING)
+        response = self.act(case, "verify_deny", "ivy", note="")
+        self.assertContains(response, "请填写原因", status_code=400)
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.VERIFYING)
+
+        self.submit(case, "verify_deny", "ivy", note="现场未发现坑洼")
+        self.assertEqual((case.status, case.verified), (Status.PENDING_FILING, False))
+        page = self.page(case, "otto")
+        self.assertEqual(page.steps, ["上报", "核实不属实"])
+        self.assertIn("现场未发现坑洼", page.notes)
+        self.assertIn("reject", page.offered)
+        self.submit(case, "reject", "otto", note="经核实不属实")
+        self.assertEqual(case.status, Status.REJECTED)
+        self.assertEqual(self.page(case, "otto").steps, ["上报", "核实不属实", "不予立案"])
+
+    def test_it_voids_only_with_the_shift_leads_approval(self):
+        case = report(self.made)
+        self.submit(case, "request_void", "otto", note="测试数据，误报")
+        self.assertEqual(case.status, Status.VOID_REQUESTED)
+        self.assertEqual(self.page(case, "otto").offered, ["remind", "mark_urgent"])
+        # The operator who asked cannot approve, even by posting the form by hand.
+        self.assertEqual(self.act(case, "approve_void", "otto").status_code, 403)
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.VOID_REQUESTED)
+
+        page = self.page(case, "sue")
+        self.assertEqual(page.offered[:2], ["approve_void", "refuse_void"])
+        self.submit(case, "approve_void", "sue")
+        self.assertEqual(case.status, Status.VOIDED)
+        self.assertIsNotNone(case.closed_at)
+        page = self.page(case, "sue")
+        self.assertEqual(page.steps, ["上报", "申请作废", "同意作废"])
+        self.assertIn("测试数据，误报", page.notes)
+        self.assertEqual(page.offered, [])
+        self.assertContains(page.response, '<span class="status-badge">已作废</span>', html=True)
+
+    def test_it_sends_a_refused_void_back_to_the_status_it_was_asked_from(self):
+        case = report(self.made)
+        self.submit(case, "file", "otto")
+        self.submit(case, "request_void", "dora", note="疑似重复派单")
+        self.assertEqual(case.status, Status.VOID_REQUESTED)
+        response = self.act(case, "refuse_void", "sue", note=" ")
+        self.assertContains(response, "请填写原因", status_code=400)
+
+        self.submit(case, "refuse_void", "sue", note="不是重复案件，继续办理")
+        self.assertEqual(case.status, Status.FILED)  # 待派遣 again, not 待立案
+        self.assertIsNone(case.closed_at)
+        page = self.page(case, "dora")
+        self.assertEqual(page.steps, ["上报", "立案", "申请作废", "不同意作废"])
+        self.assertIn("不是重复案件，继续办理", page.notes)
+        self.assertContains(page.response, "作废待审批 → 待派遣")
+        self.assertEqual(page.offered[0], "dispatch")
+        self.submit(case, "dispatch", "dora", unit=self.made["municipal"].pk)
+        self.assertEqual(case.status, Status.DISPATCHED)
+
+    def test_it_refuses_a_return_and_keeps_the_unit(self):
+        case = report(self.made)
+        self.submit(case, "file", "otto")
+        self.submit(case, "dispatch", "dora", unit=self.made["municipal"].pk)
+        self.submit(case, "request_return", "hank", note="不属于本单位职责")  # before signing
+        self.assertEqual(case.status, Status.RETURN_REQUESTED)
+        self.assertEqual(self.page(case, "hank").offered, [])
+        self.assertEqual(self.page(case, "dora").offered[:2], ["approve_return", "refuse_return"])
+
+        self.submit(case, "refuse_return", "dora", note="人行道属市政所管养")
+        self.assertEqual(
+            (case.status, case.handling_unit, case.return_count), (Status.DISPATCHED, self.made["municipal"], 0)
+        )
+        page = self.page(case, "hank")  # still the department's case, waiting for its signature
+        self.assertEqual(page.offered, ["sign", "request_return"])
+        self.assertEqual(page.steps[-2:], ["申请回退", "不同意回退"])
+        self.assertIn("人行道属市政所管养", page.notes)
+        self.assertContains(page.response, "<span>回退 0</span>")
+        self.submit(case, "sign", "hank")
+        self.assertEqual(case.status, Status.PROCESSING)
+
+    def test_it_refuses_an_extension_and_keeps_the_deadline(self):
+        case = self.processing()
+        deadline = case.stage_deadline
+        self.submit(case, "request_extension", "hank", note="需要采购材料", amount="2")
+        self.assertEqual(case.status, Status.EXTENSION_REQUESTED)
+        self.assertEqual(self.page(case, "sue").offered[:2], ["approve_extension", "refuse_extension"])
+
+        self.submit(case, "refuse_extension", "sue", note="材料库存充足")
+        self.assertEqual((case.status, case.extension_count), (Status.PROCESSING, 0))
+        self.assertEqual(case.stage_deadline, deadline)
+        self.assertEqual(case.stages.get(stage=Stage.HANDLE, ended_at=None).amount, Decimal("4"))
+        page = self.page(case, "hank")
+        self.assertEqual(page.steps[-2:], ["申请延期", "不同意延期"])
+        self.assertIn("材料库存充足", page.notes)
+        self.assertContains(page.response, "延期：2 工作时")  # what was asked for
+        self.assertContains(page.response, "<span>延期 0</span>")
+        self.assertEqual(page.offered[0], "handled")
+
+    def test_it_defers_with_the_clock_paused_and_resumes(self):
+        case = self.processing()
+        deadline = case.stage_deadline
+        # A refused deferral first: the clock never stops.
+        self.submit(case, "request_deferral", "hank", note="等待资金")
+        self.submit(case, "refuse_deferral", "sue", note="资金已到位")
+        self.assertEqual((case.status, case.deferral_count, case.stage_deadline), (Status.PROCESSING, 0, deadline))
+
+        self.submit(case, "request_deferral", "hank", note="雨季无法施工")
+        self.assertEqual(case.status, Status.DEFERRAL_REQUESTED)
+        self.submit(case, "approve_deferral", "sue")
+        self.assertEqual((case.status, case.deferral_count, case.stage_deadline), (Status.DEFERRED, 1, None))
+        self.assertEqual(case.light(), "paused")
+        page = self.page(case, "hank")
+        self.assertEqual(page.offered, ["resume"])
+        self.assertContains(page.response, 'class="light big paused"')
+        self.assertContains(page.response, '<div class="deadline paused">暂停计时</div>', html=True)
+        self.assertContains(page.response, '<span class="tag">暂停</span>', html=True)
+        self.assertContains(page.response, "<span>缓办 1</span>")
+        # Deferred cases are not late, however long they wait.
+        self.login("sue")
+        self.assertNotIn(case, self.client.get("/cases/", {"queue": "overdue"}).context["cases"])
+
+        with time_machine.travel(START + timedelta(hours=1), tick=False):
+            self.submit(case, "resume", "hank")
+            self.assertEqual((case.status, case.stage_paused), (Status.PROCESSING, False))
+            # The hour spent deferred is not counted against the unit.
+            self.assertGreaterEqual(case.stage_deadline - deadline, timedelta(minutes=59))
+            self.assertEqual(case.light(), "green")
+            page = self.page(case, "hank")
+            self.assertEqual(page.steps[-2:], ["同意缓办", "恢复处置"])
+            self.assertNotContains(page.response, "暂停计时")
+            self.assertEqual(page.offered[0], "handled")
+
+    def test_it_merges_a_duplicate_from_the_suggestions(self):
+        first = report(self.made)
+        second = report(self.made, point=xy(0.5001, 0.5001))
+        response = self.act(second, "merge", "otto", duplicate_of="不存在的编号")
+        self.assertContains(response, "请填写未结案的原案件编号", status_code=400)
+
+        page = self.page(second, "otto")
+        button = next(f for f in page.forms if f["fields"].get("action") == "merge" and not f["id"])
+        self.assertEqual(button["fields"]["merge-duplicate_of"], first.number)
+        self.assertEqual(self.client.post(button["url"], button["fields"]).status_code, 302)
+        second.refresh_from_db()
+        first.refresh_from_db()
+        self.assertEqual((second.status, second.duplicate_of), (Status.MERGED, first))
+        self.assertEqual(first.status, Status.PENDING_FILING)
+        page = self.page(second, "otto")
+        self.assertEqual(page.steps, ["上报", "合并为重复案件"])
+        self.assertEqual(page.offered, [])
+        self.assertContains(page.response, f'<a href="/cases/{first.pk}/">{first.number}</a>', html=True)
+        self.assertNotContains(page.response, "疑似重复案件")
+
+    def test_it_sends_a_refused_self_handled_report_to_filing(self):
+        # The approved review is ReportTests.test_it_takes_a_self_handled_report_from_the_phone_to_review.
+        self.login("ivy")
+        data = {
+            "channel": "inspector",
+            "category": self.made["category"].pk,
+            "lon": EAST_POINT[0],
+            "lat": EAST_POINT[1],
+            "description": "路面坑洼，已填补",
+            "self_handled": "on",
+            "photos": photo(),
+        }
+        self.assertRedirects(self.client.post("/cases/m/", data), "/cases/m/")
+        case = Case.objects.get()
+        self.assertEqual(case.status, Status.SELF_HANDLED)
+        self.assertEqual(self.page(case, "otto").offered[:2], ["approve_self_handled", "refuse_self_handled"])
+
+        self.submit(case, "refuse_self_handled", "otto", note="照片看不出已处理")
+        self.assertEqual((case.status, case.closed_at), (Status.PENDING_FILING, None))
+        page = self.page(case, "otto")
+        self.assertEqual(page.steps, ["上报", "自处理审核不通过"])
+        self.assertIn("照片看不出已处理", page.notes)
+        self.assertEqual(page.offered[0], "file")
+        self.submit(case, "file", "otto")
+        self.assertEqual(case.status, Status.FILED)
+
+    def test_it_marks_supervision_reminders_and_urgency_without_moving_the_case(self):
+        case = report(self.made)
+        self.submit(case, "file", "otto")
+        page = self.page(case, "lea")
+        self.assertEqual(page.offered, ["supervise", "remind", "mark_urgent"])
+        self.assertNotContains(page.response, "flag supervised")
+        self.assertNotContains(page.response, "flag urgent")
+        self.assertEqual(self.act(case, "supervise", "dora", note="快办").status_code, 403)
+
+        self.submit(case, "supervise", "lea", note="群众多次反映")
+        self.assertEqual((case.status, case.supervised), (Status.FILED, True))
+        self.login("otto")
+        self.assertEqual(self.client.get("/cases/", {"queue": "supervised"}).context["cases"], [case])
+
+        self.submit(case, "remind", "dora")
+        self.submit(case, "remind", "lea", note="请今天派遣")
+        self.assertEqual((case.status, case.remind_count), (Status.FILED, 2))
+        self.submit(case, "mark_urgent", "otto")
+        self.assertEqual((case.status, case.urgent), (Status.FILED, True))
+
+        page = self.page(case, "dora")
+        self.assertEqual(page.steps, ["上报", "立案", "督办", "催办", "催办", "标记紧急"])
+        self.assertEqual(page.notes, ["群众多次反映", "请今天派遣"])
+        self.assertContains(page.response, '<span class="flag supervised">督办</span>', html=True)
+        self.assertContains(page.response, '<span class="flag urgent">紧急</span>', html=True)
+        self.assertContains(page.response, "<span>催办 2</span>")
+        self.assertEqual(page.offered[0], "dispatch")  # the marks did not move the case on
 
 
 class ReportTests(ViewTestCase):
