@@ -318,6 +318,20 @@ class RefusalTests(ApiTestCase):
         self.assertEqual(self.status_of(case_id), "processing")
         self.assertFalse(Attachment.objects.filter(case_id=case_id, kind="after").exists())
 
+    @override_settings(CIVICGRID_MAX_PHOTO_BYTES=500)
+    def test_it_refuses_an_oversized_report_photo_and_writes_nothing(self):
+        big = photo("big.jpg", "red")
+        self.assertGreater(big.size, 500)
+        data = {"channel": "inspector", "category": self.made["category"].pk, "lon": EAST_POINT[0]}
+        response = self.post_form(
+            "ivy", "/api/v1/cases/", {**data, "lat": EAST_POINT[1], "description": "井盖缺失", "photos": [big]}
+        )
+        body = self.assertError(response, 400, "photos")
+        self.assertIn("过大", body["error"]["reason"])
+        self.assertFalse(Case.objects.exists())
+        self.assertFalse(CaseEvent.objects.exists())
+        self.assertFalse(Attachment.objects.exists())
+
     def test_it_needs_a_unit_to_dispatch(self):
         case_id = self.report()["id"]
         self.act("otto", case_id, "file")

@@ -22,7 +22,8 @@ class FastSelectTests(SimpleTestCase):
             with self.subTest(value=value):
                 attrs = {"id": "id_f", "required": True, "class": "x"}
                 expected = forms.Select(choices=CHOICES).render("f", value, attrs)
-                self.assertEqual(normalised(FastSelect(choices=CHOICES).render("f", value, attrs)), normalised(expected))
+                drawn = FastSelect(choices=CHOICES).render("f", value, attrs)
+                self.assertEqual(normalised(drawn), normalised(expected))
 
     def test_it_escapes_labels_and_marks_the_selected_option(self):
         html = FastSelect(choices=CHOICES).render("f", "1")
