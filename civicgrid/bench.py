@@ -60,7 +60,10 @@ class Result:
 
 
 def _machine() -> dict:
+    from django.db import connection
+
     return {
+        "database": connection.vendor,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
@@ -86,6 +89,7 @@ def run_scenarios(scenarios: list[Scenario], repeats: int) -> list[Result]:
         finally:
             if scenario.teardown:
                 scenario.teardown()
+        result.description = scenario.description  # a teardown may add what it measured
         results.append(result)
         latency = f", p50/p95/p99 {result.latency_text} ms" if result.latencies_ms else ""
         print(f"  {scenario.name}: median {result.median:,.0f} {scenario.unit}/s{latency}", flush=True)
@@ -159,10 +163,16 @@ def main(argv: list[str] | None = None) -> int:
     (out_dir / "latest.json").write_text(path.read_text())
     print(f"\nWrote {path}")
     if not args.only:
-        docs = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
+        # One page per database engine: docs/benchmarks.md (SQLite, the embedded default) and
+        # docs/benchmarks-postgresql.md.
+        suffix = "" if payload["machine"]["database"] == "sqlite" else f"-{payload['machine']['database']}"
+        docs = Path(settings.BASE_DIR) / "docs" / f"benchmarks{suffix}.md"
         docs.write_text(_markdown(payload, results, args.repeats))
         print(f"Wrote {docs}")
     return 0
+
+
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def _markdown(payload: dict, results: list[Result], repeats: int) -> str:
@@ -172,7 +182,9 @@ def _markdown(payload: dict, results: list[Result], repeats: int) -> str:
         "",
         "Written by `make bench` (`python -m civicgrid.bench`); do not edit by hand.",
         "",
-        f"Run {payload['when']} on {machine['platform']}, Python {machine['python']}, {machine['cpus']} CPUs.",
+        f"Run {payload['when']} on {machine['platform']}, Python {machine['python']}, {machine['cpus']} CPUs, "
+        f"database {DATABASE_NAMES.get(machine['database'], machine['database'])} "
+        "(docs/benchmarks.md: SQLite; docs/benchmarks-postgresql.md: PostgreSQL).",
         "The machine is shared and noisy: each figure is the median of "
         f"{repeats} runs; compare medians and ratios, not single runs.",
         "",

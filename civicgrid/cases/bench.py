@@ -48,6 +48,8 @@ class _State:
     first_new_id = 0
     sequences: dict[int, int] = {}
     pages_fallback = False
+    cpu: dict[str, float] = {}
+    cpu_cases = 0
 
 
 _state = _State()
@@ -187,6 +189,8 @@ def _cleanup_created() -> None:
     """Delete the cases the scenario created (the bench database is often the demo's) and give their numbers back."""
     from civicgrid.cases.models import Case, CaseNumberSequence
 
+    scenario = SCENARIOS[0]
+    scenario.description += _cpu_text()
     Case.objects.filter(pk__gte=_state.first_new_id, description=BENCH_DESCRIPTION).delete()
     for pk, last in _state.sequences.items():
         CaseNumberSequence.objects.filter(pk=pk).update(last=last)
@@ -211,7 +215,54 @@ def _create_body(k: int) -> dict:
 def _create_cases() -> tuple[int, list[float]]:
     if _state.api_fallback:
         return _create_in_process()
-    return _post_concurrently(REQUESTS_PER_CLIENT)
+    before = _cpu_seconds()
+    done, latencies = _post_concurrently(REQUESTS_PER_CLIENT)
+    after = _cpu_seconds()
+    for group, seconds in after.items():
+        _state.cpu[group] = _state.cpu.get(group, 0.0) + seconds - before.get(group, 0.0)
+    _state.cpu_cases += done
+    return done, latencies
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers, the PostgreSQL server processes (all of
+    them: run the bench on an otherwise idle server) and this process (the load clients), read
+    from /proc (Linux); {} elsewhere."""
+    from django.db import connection
+
+    proc = Path("/proc")
+    if not proc.is_dir() or _state.server is None:
+        return {}
+    count_database = connection.vendor == "postgresql"
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "database": 0.0}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(fields[1]) == _state.server.pid or int(entry.name) == _state.server.pid:
+            used["server"] += seconds  # the gunicorn master and its workers
+        elif count_database and name.startswith("postgres"):
+            used["database"] += seconds
+    own = os.times()
+    used["clients"] = own.user + own.system
+    return used
+
+
+def _cpu_text() -> str:
+    if not _state.cpu_cases or not _state.cpu:
+        return ""
+    per_case = {group: seconds / _state.cpu_cases * 1000 for group, seconds in _state.cpu.items()}
+    parts = [f"gunicorn {per_case['server']:.1f} ms", f"load clients {per_case['clients']:.1f} ms"]
+    if _state.cpu.get("database"):
+        parts.insert(1, f"PostgreSQL server {per_case['database']:.1f} ms")
+    return " CPU per created case: " + ", ".join(parts) + "."
 
 
 def _post_concurrently(per_client: int) -> tuple[int, list[float]]:
