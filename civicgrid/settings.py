@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "civicgrid.workcalendar",
     "civicgrid.audit",
     "civicgrid.cases",
+    "civicgrid.open311",
 ]
 
 MIDDLEWARE = [

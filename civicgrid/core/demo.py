@@ -735,6 +735,10 @@ def _demo_build(seed: int) -> DemoSummary:
 
     loaded = catalog_load_reference()
     assigned = catalog_assign_default_units()
+    # An Open311 app with a published key (docs/open311.md), so Open311 clients can post at once.
+    from civicgrid.open311.services import demo_app_ensure
+
+    demo_app_ensure()
     return DemoSummary(
         seed=seed,
         streets=len(streets),

@@ -1,0 +1,111 @@
+"""One document, two formats: GeoReport v2 XML and its JSON mapping.
+
+A document is built from dicts (elements with children, in order), `Many` (a plural container
+such as <services> holding <service> items) and scalars. XML: a declaration with
+encoding="UTF-8", no namespace, empty elements for empty values. JSON: the spec's mechanical
+mapping ("Spark convention"): a plural container becomes an array of its items, so
+<services><service>… becomes [{…}, …] and <errors><error>… becomes [{code, description}];
+empty values become null.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from xml.etree import ElementTree as ET
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+XML_TYPE = "text/xml; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
+FORMATS = ("xml", "json")
+
+
+@dataclass
+class Many:
+    """A plural container: `tag` in XML, its items each wrapped in `item_tag`; an array in JSON."""
+
+    tag: str
+    item_tag: str
+    items: list
+
+
+def w3c(value: datetime | None) -> str | None:
+    """A W3C datetime with the offset, in the server's time zone: 2026-11-30T09:30:00+08:00."""
+    if value is None:
+        return None
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return w3c(value)
+    return str(value)
+
+
+def _xml_fill(parent: ET.Element, value) -> None:
+    if isinstance(value, Many):
+        for item in value.items:
+            _xml_fill(ET.SubElement(parent, value.item_tag), item)
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            if isinstance(child, Many):
+                _xml_fill(ET.SubElement(parent, child.tag), child)
+            else:
+                _xml_fill(ET.SubElement(parent, key), child)
+    else:
+        parent.text = _text(value) or None
+
+
+def to_xml(root_tag: str, document) -> bytes:
+    root = ET.Element(root_tag)
+    _xml_fill(root, document)
+    # The declaration written out, with the double quotes of the spec's examples (ElementTree's
+    # own uses single quotes).
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode").encode("utf-8")
+
+
+def _jsonable(value):
+    if isinstance(value, Many):
+        return [_jsonable(item) for item in value.items]
+    if isinstance(value, dict):
+        return {key: _jsonable(child) for key, child in value.items()}
+    if isinstance(value, datetime):
+        return w3c(value)
+    if value == "":
+        return None
+    return value
+
+
+def to_json(document) -> bytes:
+    return json.dumps(_jsonable(document), ensure_ascii=False).encode("utf-8")
+
+
+def render(fmt: str, root_tag: str, document, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    """The response for `document`: `root_tag` names the XML root (for a Many, its container tag)."""
+    if fmt == "json":
+        response = HttpResponse(to_json(document), content_type=JSON_TYPE, status=status)
+    else:
+        response = HttpResponse(to_xml(root_tag, document), content_type=XML_TYPE, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def render_many(fmt: str, many: Many, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    return render(fmt, many.tag, many, status=status, headers=headers)
+
+
+def errors(fmt: str, status: int, *problems: tuple[int, str] | str, headers: dict | None = None) -> HttpResponse:
+    """The spec's error body: errors → error items of code and description (JSON: an array)."""
+    items = []
+    for problem in problems:
+        code, description = problem if isinstance(problem, tuple) else (status, problem)
+        items.append({"code": code, "description": description})
+    return render_many(fmt, Many("errors", "error", items), status=status, headers=headers)
