@@ -155,6 +155,17 @@ def _points(n: int) -> list[tuple[float, float]]:
 # Creation through the API
 
 
+def _setup_floor() -> None:
+    from rest_framework.authtoken.models import Token
+
+    from civicgrid.core.models import User
+
+    _ensure_data()
+    _state.token = Token.objects.get_or_create(user=User.objects.get(username="operator"))[0].key
+    _start_server()
+    _concurrently(WARM_UP_PER_CLIENT, lambda c, k, conn: _request("GET", "/healthz", None, None, conn)[0] == 200)
+
+
 def _setup_create() -> None:
     from rest_framework.authtoken.models import Token
 
@@ -266,6 +277,29 @@ def _cpu_text() -> str:
 
 
 def _post_concurrently(per_client: int) -> tuple[int, list[float]]:
+    def post(c: int, k: int, conn) -> bool:
+        status, _body = _request("POST", "/api/v1/cases/", _create_body(c * 1000 + k), _auth(), conn)
+        return status == 201 or status
+
+    return _concurrently(per_client, post)
+
+
+def _floor() -> tuple[int, list[float]]:
+    """The same clients and server on a read-only DRF endpoint: what the stack costs per request
+    before the report's own work (validation, the grid lookup, the inserts)."""
+
+    def get(c: int, k: int, conn) -> bool:
+        day = 1 + (c * REQUESTS_PER_CLIENT + k) % 28
+        path = f"/api/v1/calendar/deadline?start=2026-03-{day:02d}T09:00:00%2B08:00&amount=3&unit=working_days"
+        status, _body = _request("GET", path, None, _auth(), conn)
+        return status == 200 or status
+
+    return _concurrently(REQUESTS_PER_CLIENT, get)
+
+
+def _concurrently(per_client: int, one) -> tuple[int, list[float]]:
+    """`CLIENTS` threads, each with its own connection, each calling `one(client, k, conn)`
+    `per_client` times; `one` answers True or the unexpected HTTP status."""
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
@@ -275,10 +309,10 @@ def _post_concurrently(per_client: int) -> tuple[int, list[float]]:
         mine = []
         for k in range(per_client):
             started = time.perf_counter()
-            status, _body = _request("POST", "/api/v1/cases/", _create_body(c * 1000 + k), _auth(), conn)
+            outcome = one(c, k, conn)
             mine.append((time.perf_counter() - started) * 1000)
-            if status != 201:
-                errors.append(status)
+            if outcome is not True:
+                errors.append(outcome)
         conn.close()
         with lock:
             latencies.extend(mine)
@@ -421,6 +455,17 @@ SCENARIOS = [
             f"concurrent clients × {REQUESTS_PER_CLIENT} requests on loopback, to gunicorn ({WORKERS} workers) "
             "started on the bench database; rate = created cases per second; latency per request. "
             "Targets: ≥ 300/s SQLite, ≥ 500/s PostgreSQL. The cases created are deleted afterwards."
+        ),
+    ),
+    Scenario(
+        name="API floor (read-only request)",
+        unit="requests",
+        run=_floor,
+        setup=_setup_floor,
+        description=(
+            f"GET /api/v1/calendar/deadline (DRF, JSON, one cached calendar read, no writes) from the same {CLIENTS} "
+            f"clients × {REQUESTS_PER_CLIENT} requests to the same gunicorn: what Django, DRF, gunicorn and the "
+            "clients cost per request on this machine before a report's own work — the ceiling for case creation."
         ),
     ),
     Scenario(
