@@ -149,7 +149,9 @@ def _media_url(case: Case, submission: Submission | None, absolute) -> str:
     return submission.media_url if submission is not None else ""
 
 
-def request_document(case: Case, *, absolute, extensions: bool, notes: list[CaseEvent] | None = None) -> dict:
+def request_document(
+    case: Case, *, absolute, extensions: bool, notes: list[CaseEvent] | None = None, labels: dict | None = None
+) -> dict:
     """One <request> of GET requests: the spec's fields in the spec's order (plus extensions)."""
     submission = _submission(case)
     closed = case.status in CLOSED_STATUSES
@@ -181,7 +183,12 @@ def request_document(case: Case, *, absolute, extensions: bool, notes: list[Case
             "attributes",
             "attribute",
             [
-                {"code": code, "value": ",".join(value) if isinstance(value, list) else value}
+                {
+                    "label": (labels or {}).get((case.category_id, code), ""),
+                    "name": code,
+                    "value": ",".join(value) if isinstance(value, list) else value,
+                    "code": code,
+                }
                 for code, value in answers.items()
             ],
         )
@@ -216,6 +223,16 @@ def notes_by_case(case_ids: list[int]) -> dict[int, list[CaseEvent]]:
     for event in CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "at", "id"):
         by_case[event.case_id].append(event)
     return by_case
+
+
+def attribute_labels(category_ids) -> dict[tuple[int, str], str]:
+    """The question of each (category, attribute code), for the answers shown with extensions=true."""
+    rows = (
+        ServiceAttribute.objects.filter(category_id__in=set(category_ids))
+        .order_by()
+        .values_list("category_id", "code", "description")
+    )
+    return {(category_id, code): description for category_id, code, description in rows}
 
 
 def in_window(qs: QuerySet[Case], start: datetime, end: datetime) -> QuerySet[Case]:

@@ -188,13 +188,20 @@ def _get_requests(request: HttpRequest, fmt: str) -> HttpResponse:
         qs = _filtered(params, qs, max_days)
     offset = (page - 1) * page_size
     cases = list(qs.order_by("-created_at", "-id")[offset : offset + page_size])
+    return render_many(fmt, Many("service_requests", "request", _documents(request, cases, extensions)))
+
+
+def _documents(request: HttpRequest, cases: list, extensions: bool) -> list[dict]:
+    # With extensions, the notes and the questions of the whole page are read in one query each.
     notes = selectors.notes_by_case([c.pk for c in cases]) if extensions else {}
+    labels = selectors.attribute_labels([c.category_id for c in cases]) if extensions and cases else {}
     absolute = _absolute(request)
-    items = [
-        selectors.request_document(case, absolute=absolute, extensions=extensions, notes=notes.get(case.pk))
+    return [
+        selectors.request_document(
+            case, absolute=absolute, extensions=extensions, notes=notes.get(case.pk), labels=labels
+        )
         for case in cases
     ]
-    return render_many(fmt, Many("service_requests", "request", items))
 
 
 def _filtered(params, qs, max_days: int):
@@ -253,12 +260,8 @@ def request_detail(request: HttpRequest, fmt: str, service_request_id: str) -> H
     case = selectors.published_cases().filter(number=service_request_id).first()
     if case is None:
         raise _BadRequest(404, f"service_request_id {service_request_id} not found")
-    extensions = _true(request.GET, "extensions")
-    notes = selectors.notes_by_case([case.pk]) if extensions else {}
-    item = selectors.request_document(
-        case, absolute=_absolute(request), extensions=extensions, notes=notes.get(case.pk)
-    )
-    return render_many(fmt, Many("service_requests", "request", [item]))
+    items = _documents(request, [case], _true(request.GET, "extensions"))
+    return render_many(fmt, Many("service_requests", "request", items))
 
 
 @_only("GET", "HEAD")

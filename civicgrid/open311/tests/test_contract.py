@@ -219,6 +219,8 @@ class ContractTests(Open311Mixin):
         values = {a["code"]: a["value"] for a in item["attributes"]}
         self.assertEqual(values["hazards"], "car,walk")
         self.assertEqual(values["size"], "s")
+        size = next(a for a in item["attributes"] if a["code"] == "size")
+        self.assertEqual((size["label"], size["name"]), ("问题 size", "size"))
 
     def test_it_answers_400_for_a_missing_required_attribute(self):
         errors = self.assertError(self.post(attributes={"size": "s"}), 400, "attribute[depth] is required")
@@ -313,6 +315,28 @@ class ContractTests(Open311Mixin):
         self.assertEqual(item["media_url"], item["extended_attributes"]["media_urls"][0])
         status, headers, content = self.client311.fetch(item["media_url"])
         self.assertEqual((status, headers["Content-Type"], content[:3]), (200, "image/jpeg", b"\xff\xd8\xff"))
+
+    def test_it_takes_a_photo_sent_as_a_media_field(self):
+        # Some clients name the file field "media" (no brackets): a hand-built multipart body.
+        boundary = "b0undary"
+        fields = {"api_key": self.key, "service_code": str(self.vending.pk), "lat": LAT, "long": LONG}
+        body = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        )
+        body += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="media"; filename="x.jpg"\r\n'
+                "Content-Type: image/jpeg\r\n\r\n"
+            ).encode()
+            + jpeg()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        response = self.client311.send(
+            "POST", f"{self.base_url}/requests.{self.fmt}", body, f"multipart/form-data; boundary={boundary}"
+        )
+        self.assertEqual(response.status, 200, response.raw)
+        self.assertEqual(Case.objects.get(number=response.data[0]["service_request_id"]).attachments.count(), 1)
 
     def test_it_checks_media_by_content_type_and_size(self):
         fields = {"lat": LAT, "long": LONG, "description": "门口摆摊"}
@@ -470,6 +494,20 @@ class ContractTests(Open311Mixin):
             [i["service_request_id"] for i in self.client311.requests(updated_after=since).data], [changed]
         )
         self.assertEqual([i["service_request_id"] for i in self.client311.requests(updated_before=since).data], [old])
+
+    def test_it_reads_a_page_in_a_constant_number_of_queries(self):
+        self.posted_id()
+        with self.assertNumQueries(4):  # cases, their photos, notes and questions
+            self.client311.requests(extensions="true")
+        for _ in range(3):
+            self.posted_id()
+        with self.assertNumQueries(4):
+            self.assertEqual(len(self.client311.requests(extensions="true").data), 4)
+
+    def test_it_answers_400_for_an_unsupported_method(self):
+        response = self.client311.send("DELETE", f"{self.base_url}/services.{self.fmt}")
+        errors = self.assertError(response, 400, "DELETE")
+        self.assertEqual(errors[0]["code"], "405")
 
     def test_it_shows_the_handling_unit_as_agency_responsible(self):
         number = self.posted_id()
