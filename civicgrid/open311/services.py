@@ -143,6 +143,9 @@ def submission_create(*, post, files, app: App, client_ip: str | None) -> Accept
         external_id=f"open311:{token}",
         photos=photos,
     )
+    # One transaction: a case never exists without its Open311 record (the rate limit and the
+    # token lookup read it). case_report's own reads come from process caches, so the write
+    # lock is held only a little longer than for a portal report.
     with transaction.atomic():
         try:
             case = case_report(data=data, actor=None)
