@@ -11,6 +11,7 @@ empty values become null.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from xml.etree import ElementTree as ET
@@ -39,6 +40,15 @@ def w3c(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds")
 
 
+# Characters XML 1.0 cannot carry, even escaped: one of them in any case's description would
+# make every XML page it appears on unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -46,7 +56,7 @@ def _text(value) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return w3c(value)
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _xml_fill(parent: ET.Element, value) -> None:

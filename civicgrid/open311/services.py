@@ -29,6 +29,7 @@ from civicgrid.catalog.models import Category
 from civicgrid.core.uploads import UploadRejected, validate_upload
 from civicgrid.geo.models import Grid, Region
 from civicgrid.open311 import conf
+from civicgrid.open311.formats import xml_safe
 from civicgrid.open311.models import App, Datatype, ServiceAttribute, Submission, hash_key
 
 MAX_DESCRIPTION = 4000
@@ -101,7 +102,7 @@ def submission_create(*, post, files, app: App, client_ip: str | None) -> Accept
         raise Rejected(404, [(404, f"service_code {code} not found")])
 
     lon, lat, address = _location(post, checked)
-    description = (post.get("description") or "").replace("\r\n", "\n").strip()
+    description = xml_safe((post.get("description") or "").replace("\r\n", "\n")).strip()
     if len(description) > MAX_DESCRIPTION:
         checked.bad(f"description is longer than {MAX_DESCRIPTION} characters")
     answers = _attributes(post, category, checked)

@@ -142,7 +142,9 @@ class ContractTests(Open311Mixin):
     #
 
     def test_it_describes_itself_in_discovery(self):
-        data = self.client311.discovery().data
+        response = self.client311.discovery()
+        self.assertIn("charset=utf-8", response.content_type)
+        data = response.data
         self.assertEqual(set(data), {"changeset", "contact", "key_service", "endpoints"})
         [endpoint] = data["endpoints"]
         self.assertEqual(endpoint["specification"], "http://wiki.open311.org/GeoReport_v2")
@@ -291,6 +293,15 @@ class ContractTests(Open311Mixin):
     def test_it_accepts_4000_characters_of_description_and_no_more(self):
         self.posted_id(description="坑" * 4000)
         self.assertError(self.post(description="坑" * 4001), 400, "4000")
+
+    def test_it_keeps_control_characters_out_of_the_answers(self):
+        number = self.posted_id(description="井盖\x0b松动\x01")
+        self.assertEqual(Case.objects.get(number=number).description, "井盖松动")
+        # A case from another channel with one still reads as valid XML and JSON.
+        Case.objects.filter(number=number).update(description="井盖\x0c松动")
+        self.assertEqual(
+            self.client311.request(number).data[0]["description"], "井盖松动" if self.fmt == "xml" else "井盖\x0c松动"
+        )
 
     def test_it_answers_404_for_an_unknown_service(self):
         self.assertError(self.post(service_code="999999"), 404, "service_code 999999 not found")
