@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from civicgrid.audit.context import client_ip
 from civicgrid.cases.models import Attachment
 from civicgrid.open311 import conf, selectors
-from civicgrid.open311.formats import JSON_TYPE, XML_TYPE, Many, errors, render, render_many
+from civicgrid.open311.formats import Many, errors, render, render_many
 from civicgrid.open311.models import Submission
 from civicgrid.open311.services import Rejected, app_for_key, check_rate, parse_w3c, submission_create
 
@@ -294,6 +294,3 @@ def not_found(request: HttpRequest, path: str) -> HttpResponse:
     """Anything else under /open311/v2/: the spec's 404 error body, JSON when the path asks for it."""
     fmt = "json" if path.endswith(".json") else "xml"
     return errors(fmt, 404, f"/{path} is not a resource of this Open311 server")
-
-
-__all__ = ["JSON_TYPE", "XML_TYPE"]
