@@ -8,8 +8,9 @@ deferrals, rework, late handling, reminders and supervision), and is played acti
 through `CaseSimulation`, which applies the transition table (`workflow.transition_for`) and
 moves the stage clocks exactly like `services.case_report` and `services.case_act` do — same
 Case fields, CaseStage rows (deadlines from the working calendar and the catalogue limits; no
-deadline where the category has no limit), CaseEvent rows, numbers from CaseNumberSequence —
-but in memory, so that 25,000 cases take seconds instead of the half hour the services need.
+deadline where the category has no limit), CaseEvent rows, Attachment rows for the photos,
+numbers from CaseNumberSequence — but in memory, so that 25,000 cases take seconds instead of
+the half hour the services need.
 A test plays one scripted case both ways and compares every row.
 
 Cases whose next action would fall after `now` stop there: recent cases are open, as in a
@@ -23,8 +24,15 @@ Handling units other than 市政设施管理所 have no demo login; the history 
 account per unit it dispatches to (`handler_<unit code>`, password `demo-handler_<unit code>`),
 because every action is done by a user of the unit, as the service requires.
 
-Attachments are not simulated: the history has no photos (the service would store the
-after-photo of each 处置反馈).
+Photos are simulated where the services store them: a before-photo with every report by an
+inspector (self-handled ones included), an after-photo with every 处置反馈 (the table requires
+one) and a photo with every failed check (optional in the form; case_act stores it as a
+before-photo), each an Attachment row on its event, uploaded by the event's actor, created at
+the event's time. The rows do not get a file each: they point at a pool of 24 drawn pictures
+(civicgrid/cases/demo_photos.py: eight scene themes chosen by category, each before, after and
+at a failed check), stored once in MEDIA_ROOT under demo/history-photos/ and shared by all
+cases; nothing in CivicGrid deletes a file when its row goes, so deleting a case keeps them.
+`history_build(photos=False)` writes no Attachment rows. The audit log is not simulated.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from django.db.models import Count, DateTimeField, JSONField, Max, Q
 
 from civicgrid.cases.models import (
     CHANNELS_NEEDING_VERIFICATION,
+    Attachment,
     Case,
     CaseEvent,
     CaseNumberSequence,
@@ -444,6 +453,9 @@ class CaseSimulation:
         self.last_action: str = ""
         self.duplicate_of: CaseSimulation | None = None
         self.grid: _Grid | None = None
+        # Photos as services.attachment_add would store them; "_event" is the event row they
+        # belong to, and the writer fills in the ids and which pool file they show.
+        self.attachments: list[_Row] = []
 
     # services.case_report
     def report(
@@ -462,6 +474,7 @@ class CaseSimulation:
         external_id: str = "",
         self_handled: bool = False,
         urgent: bool = False,
+        photos: int = 0,
     ) -> None:
         channel = Channel(channel)
         self.grid = grid
@@ -494,6 +507,7 @@ class CaseSimulation:
             case.status, first = Status.PENDING_FILING, Stage.FILE
         self._start(first, at)
         self._event("report", "", actor, at, "", {"channel": channel.value, "self_handled": self_handled})
+        self._photos(photos, Attachment.Kind.BEFORE, actor, at)
 
     # services.case_act
     def act(
@@ -507,6 +521,7 @@ class CaseSimulation:
         amount=None,
         duplicate_of: CaseSimulation | None = None,
         resolution_mode: str = "",
+        photos: int = 0,
     ) -> None:
         case = self.case
         row = transition_for(case.status, action, actor.role)  # the generator never breaks the table
@@ -524,6 +539,8 @@ class CaseSimulation:
         if Requirement.DUPLICATE_OF in row.requires:
             self.duplicate_of = duplicate_of
             data["duplicate_of"] = None  # the original's number, filled in when numbers are given
+        if Requirement.AFTER_PHOTO in row.requires and not photos and not self._has_after_photo():
+            raise AssertionError(f"{action} needs an after-photo")
         if resolution_mode:
             data["resolution_mode"] = ResolutionMode(resolution_mode).value
 
@@ -550,6 +567,7 @@ class CaseSimulation:
             self._end(at)
         case.version += 1
         self._event(row.action, from_status, actor, at, note, data)
+        self._photos(photos, Attachment.Kind.AFTER if row.action == A.HANDLED else Attachment.Kind.BEFORE, actor, at)
 
     def _apply(self, action: Action, data: dict, at: datetime) -> None:
         case = self.case
@@ -599,6 +617,23 @@ class CaseSimulation:
             )
         )
         self.last_at, self.last_action = at, action
+
+    def _photos(self, n: int, kind: str, actor: User | None, at: datetime) -> None:
+        for _k in range(n):
+            self.attachments.append(
+                _row(
+                    Attachment,
+                    kind=kind,
+                    uploaded_by_id=actor.pk if actor else None,
+                    created_at=at,
+                    _event=self.events[-1],
+                )
+            )
+
+    def _has_after_photo(self) -> bool:
+        """services._has_after_photo: an after-photo since the running stage started."""
+        since = self.open.started_at if self.open else self.case.created_at
+        return any(a.kind == Attachment.Kind.AFTER and a.created_at >= since for a in self.attachments)
 
     # Stage clocks: services._start_stage, _end_stage, _pause, _resume, _extend, _compute.
     def _compute(self, stage: CaseStage) -> None:
@@ -904,6 +939,7 @@ class HistoryGenerator:
             external_id=external,
             self_handled=p.self_handled,
             urgent=p.channel == Channel.LEADER,
+            photos=1 if p.channel == Channel.INSPECTOR else 0,  # the inspector's photo of the problem
         )
         case = sim.case
         try:
@@ -980,7 +1016,7 @@ class HistoryGenerator:
                 self._handle_round(sim, p, rng, go, reason, handler, rnd)
                 t = self._after(sim.last_at, 40, 1440, rng)
                 if rnd < p.reworks:
-                    go(A.CHECK_FAIL, w.users_by_id[case.assignee_id], t, note=reason(A.CHECK_FAIL))
+                    go(A.CHECK_FAIL, w.users_by_id[case.assignee_id], t, note=reason(A.CHECK_FAIL), photos=1)
                 else:
                     go(A.CHECK_PASS, w.users_by_id[case.assignee_id], t)
             go(A.CLOSE, lead, self._after(sim.last_at, 10, 300, rng))
@@ -1031,7 +1067,7 @@ class HistoryGenerator:
             done = sim.last_at + (latest - sim.last_at) * rng.uniform(0.15, 0.95)
             snapped = w.office(done, rng)
             done = snapped if snapped <= latest else done
-        go(A.HANDLED, handler, done, note="已处置完毕", resolution_mode=p.mode)
+        go(A.HANDLED, handler, done, note="已处置完毕", resolution_mode=p.mode, photos=1)
 
     def _reporter(self, p: _Plan, rng: random.Random) -> tuple[User | None, str, str, str]:
         w = self.world
@@ -1121,13 +1157,25 @@ class HistoryWriter:
     instances and compiling bulk_create's SQL took three quarters of the time. Values are
     adapted as Django adapts them (datetimes in UTC, JSON through the field), so the rows are
     the same; the equivalence test in tests/test_history.py reads them back through the ORM.
+
+    Case and event ids are given here (after the largest id in the table), so that the
+    attachment rows can name their event without reading the events back; the sequences are
+    moved past them after each batch. With `photos`, each simulated photo becomes an
+    Attachment row pointing at a file of the shared demo pool (civicgrid/cases/demo_photos.py),
+    chosen by the category's theme and the shot (before, after, failed check); without, the
+    photos are dropped.
     """
 
-    def __init__(self):
+    def __init__(self, *, photos: bool = True):
+        from civicgrid.cases.demo_photos import photo_pool, theme_for
+
         self.next_id = (Case.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+        self.next_event_id = (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         self.sequences: dict[tuple[str, int], CaseNumberSequence] = {}
         self.tz = ZoneInfo(settings.TIME_ZONE)
-        self.cases = self.stages = self.events = 0
+        self.cases = self.stages = self.events = self.attachments = 0
+        self.pool = photo_pool() if photos else None
+        self.themes = {pk: theme_for(name) for pk, name in Category.objects.values_list("pk", "name")} if photos else {}
 
     def _number(self, county: str, year: int) -> str:
         seq = self.sequences.get((county, year))
@@ -1156,19 +1204,38 @@ class HistoryWriter:
                 stage.case_id = sim.case.id
                 stages.append(stage)
             for event in sim.events:
-                event.case_id = sim.case.id
+                event.case_id, event.id = sim.case.id, self.next_event_id
+                self.next_event_id += 1
                 events.append(event)
         _insert(CaseStage, stages)
-        _insert(CaseEvent, events)
+        _insert(CaseEvent, events, with_pk=True)
+        attachments = self._attachments(sims) if self.pool is not None else []
+        _insert(Attachment, attachments)
         for seq in self.sequences.values():
             CaseNumberSequence.objects.filter(pk=seq.pk).update(last=seq.last)
-        # Case ids were given here, not by the database: move PostgreSQL's sequence past them.
-        for sql in connection.ops.sequence_reset_sql(no_style(), [Case]):
+        # Case and event ids were given here, not by the database: move PostgreSQL's sequences past them.
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Case, CaseEvent]):
             with connection.cursor() as cursor:
                 cursor.execute(sql)
         self.cases += len(sims)
         self.stages += len(stages)
         self.events += len(events)
+        self.attachments += len(attachments)
+
+    def _attachments(self, sims: list[CaseSimulation]) -> list[_Row]:
+        from civicgrid.cases.demo_photos import shot_for
+
+        rows = []
+        for sim in sims:
+            theme = self.themes[sim.case.category_id]
+            for row in sim.attachments:
+                event = row._event
+                photo = self.pool[theme, shot_for(row.kind, event.action)]
+                row.case_id, row.event_id = sim.case.id, event.id
+                row.file, row.thumbnail, row.size, row.sha256 = photo.file, photo.thumbnail, photo.size, photo.sha256
+                row.content_type = photo.content_type
+                rows.append(row)
+        return rows
 
 
 def _adapter(field) -> Callable | None:
@@ -1212,6 +1279,7 @@ class HistorySummary:
     events: int
     handlers_created: list[str]
     seconds: float
+    attachments: int = 0
 
 
 def history_build(
@@ -1222,16 +1290,23 @@ def history_build(
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
     one_transaction: bool = True,
+    photos: bool = True,
 ) -> HistorySummary:
     """Simulate `cases` cases from `start` to `now` and write them (adds to any cases already there).
 
     Everything is written in one transaction unless `one_transaction` is False: then each
     chunk of about 5,000 cases commits on its own (the bulk loader: a million cases in one
     SQLite transaction would keep gigabytes in the write-ahead log until the end).
+    With `photos` (the default) the cases get their photos as Attachment rows sharing the
+    demo photo pool, drawn into MEDIA_ROOT first where missing; without, no Attachment rows.
     """
     from civicgrid.cases.services import cases_mark_overdue
 
     started = time.monotonic()
+    if photos:
+        from civicgrid.cases.demo_photos import photo_pool
+
+        photo_pool()  # drawn now if missing, not while a chunk's transaction holds SQLite's write lock
     with transaction.atomic() if one_transaction else nullcontext():
         with transaction.atomic():
             world = World(seed=seed)
@@ -1240,7 +1315,7 @@ def history_build(
         writer = None
         for sims in generator.cases(cases):
             with transaction.atomic():
-                writer = writer or HistoryWriter()
+                writer = writer or HistoryWriter(photos=photos)
                 writer.write(sims)
                 if not one_transaction:
                     writer.sequences.clear()  # read and lock them again in the next transaction
@@ -1248,8 +1323,11 @@ def history_build(
                 progress(writer.cases, cases)
         # The periodic sweep would have marked the cases already overdue.
         cases_mark_overdue(generator.now)
-    writer = writer or HistoryWriter()
-    return HistorySummary(writer.cases, writer.stages, writer.events, created, time.monotonic() - started)
+    if writer is None:
+        return HistorySummary(0, 0, 0, created, time.monotonic() - started)
+    return HistorySummary(
+        writer.cases, writer.stages, writer.events, created, time.monotonic() - started, writer.attachments
+    )
 
 
 def history_shares(now: datetime | None = None) -> dict[str, float | int]:

@@ -1,5 +1,5 @@
-"""The simulated demo history: deterministic, realistic shares, work in every queue, and rows
-exactly as the services write them.
+"""The simulated demo history: deterministic, realistic shares, work in every queue, photos
+where the services store them, and rows exactly as the services write them.
 
 The demo county is built once (seed 2021) with a small history of 600 cases up to a fixed
 "now", so the shares and queues below do not depend on the day the tests run.
@@ -8,12 +8,15 @@ The demo county is built once (seed 2021) with a small history of 600 cases up t
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase
+from django.urls import reverse
 
+from civicgrid.cases.demo_photos import POOL_DIR, SHOTS, THEMES
 from civicgrid.cases.history import CaseSimulation, HistoryWriter, World, history_build, history_shares
-from civicgrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseStage, Channel
+from civicgrid.cases.models import Attachment, Case, CaseEvent, CaseNumberSequence, CaseStage, Channel
 from civicgrid.cases.selectors import queue_counts, queues_for
 from civicgrid.cases.services import ActInput, ReportInput, case_act, case_report
 from civicgrid.cases.tests.fixtures import photo
@@ -62,7 +65,7 @@ class HistoryTests(TestCase):
 
     def test_it_is_deterministic(self):
         before = snapshot()
-        events = CaseEvent.objects.count()
+        events, photos = CaseEvent.objects.count(), Attachment.objects.count()
         try:
             with transaction.atomic():
                 Case.objects.update(duplicate_of=None)
@@ -71,6 +74,7 @@ class HistoryTests(TestCase):
                 history_build(cases=CASES, seed=7, now=NOW)
                 self.assertEqual(snapshot(), before)
                 self.assertEqual(CaseEvent.objects.count(), events)
+                self.assertEqual(Attachment.objects.count(), photos)
                 raise _Rollback
         except _Rollback:
             pass
@@ -162,6 +166,70 @@ class HistoryTests(TestCase):
                 if stage.amount is None:
                     self.assertIsNone(stage.deadline)
 
+    def test_photos_are_where_the_services_would_store_them(self):
+        # An after-photo with every 处置反馈 (the table requires one), the inspector's photo with
+        # every inspector report (self-handled ones included) and with every failed check.
+        events = {e.pk: e for e in CaseEvent.objects.select_related("case")}
+        by_event: dict[int, list[Attachment]] = {}
+        for attachment in Attachment.objects.all():
+            by_event.setdefault(attachment.event_id, []).append(attachment)
+        expected = {
+            pk: Attachment.Kind.AFTER if e.action == A.HANDLED else Attachment.Kind.BEFORE
+            for pk, e in events.items()
+            if e.action in (A.HANDLED, A.CHECK_FAIL) or (e.action == "report" and e.case.channel == Channel.INSPECTOR)
+        }
+        self.assertEqual(
+            {pk: [a.kind for a in rows] for pk, rows in by_event.items()}, {pk: [kind] for pk, kind in expected.items()}
+        )
+        self.assertTrue(any(e.data.get("self_handled") and pk in by_event for pk, e in events.items()))
+        files = set()
+        for pk, (attachment,) in by_event.items():
+            event = events[pk]
+            self.assertEqual(attachment.case_id, event.case_id)
+            self.assertEqual(attachment.created_at, event.at)
+            self.assertEqual(attachment.uploaded_by_id, event.actor_id)
+            self.assertEqual(attachment.content_type, "image/jpeg")
+            self.assertTrue(attachment.file.name.startswith(f"{POOL_DIR}/"), attachment.file.name)
+            files.add((attachment.file.name, attachment.thumbnail.name, attachment.size))
+        # Many rows share one of the 24 pool files; each row's size is its file's.
+        self.assertLessEqual(len(files), len(THEMES) * len(SHOTS))
+        self.assertGreater(len(files), 8)
+        for name, thumbnail, size in files:
+            self.assertEqual(default_storage.size(name), size)
+            self.assertTrue(default_storage.exists(thumbnail))
+            self.assertTrue(20_000 <= size <= 70_000, (name, size))
+        self.assertEqual(self.summary.attachments, Attachment.objects.count())
+
+    def test_the_case_page_shows_the_simulated_photos(self):
+        handled = (
+            CaseEvent.objects.filter(action=A.HANDLED, case__status=Status.CLOSED, case__rework_count=0)
+            .order_by("id")
+            .first()
+        )
+        report = CaseEvent.objects.get(case_id=handled.case_id, action="report")
+        self.client.force_login(User.objects.get(username="leader"))
+        response = self.client.get(reverse("cases:detail", args=[handled.case_id]))
+        self.assertEqual(response.status_code, 200)
+        after = response.context["after_photos"]
+        self.assertEqual([(p.event_id, p.kind) for p in after], [(handled.pk, Attachment.Kind.AFTER)])
+        self.assertContains(response, after[0].thumbnail.url)
+        if handled.case.channel == Channel.INSPECTOR:
+            before = response.context["before_photos"]
+            self.assertEqual([p.event_id for p in before], [report.pk])
+
+    def test_deleting_a_case_or_a_photo_keeps_the_shared_demo_files(self):
+        # FileField does not delete its file with the row, and nothing in CivicGrid does either:
+        # the pool files other cases point at stay.
+        attachment = Attachment.objects.order_by("id").first()
+        names = [attachment.file.name, attachment.thumbnail.name]
+        self.assertGreater(Attachment.objects.filter(file=attachment.file.name).count(), 1)
+        attachment.delete()
+        other = Attachment.objects.filter(file=names[0]).first()
+        Case.objects.filter(duplicate_of=other.case).update(duplicate_of=None)  # PROTECT
+        other.case.delete()  # its events and attachments go with it
+        for name in names:
+            self.assertTrue(default_storage.exists(name), name)
+
     def test_the_demo_command_skips_the_history_when_cases_exist(self):
         out = StringIO()
         call_command("demo", "--force", "--cases", "50", stdout=out)
@@ -195,17 +263,17 @@ class HistoryEqualsServicesTests(TestCase):
             (A.REQUEST_DEFERRAL, handler, {"note": "资金未落实"}),
             (A.APPROVE_DEFERRAL, u("shift_lead"), {}),
             (A.RESUME, handler, {}),
-            (A.HANDLED, handler, {"note": "已清理", "resolution_mode": "management"}),
-            (A.CHECK_FAIL, inspector, {"note": "仍有残留"}),
+            (A.HANDLED, handler, {"note": "已清理", "resolution_mode": "management", "photos": 2}),
+            (A.CHECK_FAIL, inspector, {"note": "仍有残留", "photos": 1}),
             (A.SUPERVISE, u("leader"), {"note": "请尽快办结"}),
-            (A.HANDLED, handler, {}),
+            (A.HANDLED, handler, {"photos": 1}),
             (A.CHECK_PASS, inspector, {}),
             (A.CLOSE, u("shift_lead"), {}),
         ]
         times = [t0 + timedelta(hours=h) for h in hours]
         return grid, t0, list(zip(steps, times[1:], strict=False))
 
-    def rows(self, case_id: int) -> tuple[dict, list, list]:
+    def rows(self, case_id: int) -> tuple[dict, list, list, list]:
         case = Case.objects.filter(pk=case_id).values().get()
         for name in ("id", "number", "updated_at"):
             case.pop(name)
@@ -213,11 +281,17 @@ class HistoryEqualsServicesTests(TestCase):
             {k: v for k, v in s.items() if k not in ("id", "case_id")}
             for s in CaseStage.objects.filter(case_id=case_id).order_by("started_at", "id").values()
         ]
-        events = [
-            {k: v for k, v in e.items() if k not in ("id", "case_id")}
-            for e in CaseEvent.objects.filter(case_id=case_id).order_by("at", "id").values()
+        ordered = list(CaseEvent.objects.filter(case_id=case_id).order_by("at", "id").values())
+        events = [{k: v for k, v in e.items() if k not in ("id", "case_id")} for e in ordered]
+        # Attachments: which event (by position in the timeline), kind, uploader and type. The
+        # files differ (an upload there, the shared demo pool here) and so do size and hash; the
+        # service stamps created_at with the wall clock, not the back-dated `now` of this test.
+        position = {e["id"]: k for k, e in enumerate(ordered)}
+        attachments = [
+            (position[a["event_id"]], a["kind"], a["uploaded_by_id"], a["content_type"])
+            for a in Attachment.objects.filter(case_id=case_id).order_by("event_id", "id").values()
         ]
-        return case, stages, events
+        return case, stages, events, attachments
 
     def test_the_simulation_writes_what_the_services_write(self):
         world = World(seed=1)
@@ -235,6 +309,7 @@ class HistoryEqualsServicesTests(TestCase):
                 lat=lat,
                 external_id="12345-20260302-0001",
                 created_at=t0,
+                photos=[photo()],
                 **report,
             ),
             actor=world.user("operator"),
@@ -249,7 +324,7 @@ class HistoryEqualsServicesTests(TestCase):
                     unit_id=extra["unit"].pk if "unit" in extra else None,
                     amount=extra.get("amount"),
                     resolution_mode=extra.get("resolution_mode", ""),
-                    photos=[photo()] if action == A.HANDLED else [],
+                    photos=[photo() for _ in range(extra.get("photos", 0))],
                 ),
                 actor=actor,
                 now=at,
@@ -265,6 +340,7 @@ class HistoryEqualsServicesTests(TestCase):
             actor=world.user("operator"),
             at=t0,
             external_id="12345-20260302-0001",
+            photos=1,
             **report,
         )
         for (action, actor, extra), at in steps:
@@ -274,11 +350,19 @@ class HistoryEqualsServicesTests(TestCase):
         simulated = Case.objects.get(pk=sim.case.id)
 
         self.assertEqual(self.rows(simulated.pk), self.rows(served.pk))
+        attachments = self.rows(served.pk)[3]
+        self.assertEqual(
+            [(position, kind) for position, kind, *_rest in attachments],
+            [(0, "before"), (12, "after"), (12, "after"), (13, "before"), (15, "after")],
+        )
+        for attachment in Attachment.objects.filter(case=simulated).select_related("event"):
+            self.assertEqual(attachment.created_at, attachment.event.at)
+            self.assertTrue(default_storage.exists(attachment.file.name))
         county, year, seq = served.number.split("-")
         self.assertEqual(simulated.number, f"{county}-{year}-{int(seq) + 1:06d}")
         self.assertEqual(CaseNumberSequence.objects.get(county_code=county, year=int(year)).last, int(seq) + 1)
         # Stage clocks ran: an extension, a pause, a rework, deadlines from the calendar.
-        case, stages, _events = self.rows(served.pk)
+        case, stages, _events, _attachments = self.rows(served.pk)
         self.assertEqual(
             [s["stage"] for s in stages], ["verify", "file", "dispatch", "handle", "check", "handle", "check", "close"]
         )
@@ -291,12 +375,16 @@ class HistoryEqualsServicesTests(TestCase):
         call_command("demo", "--force", "--cases", "120", stdout=out)
         self.assertIn("已生成模拟历史", out.getvalue())
         self.assertEqual(Case.objects.count(), 120)
+        self.assertIn(f"照片 {Attachment.objects.count()} 张", out.getvalue())
 
     def test_load_cases_appends_to_the_cases_already_there(self):
         call_command("load_cases", "120", stdout=StringIO())
         first = set(Case.objects.values_list("number", flat=True))
+        photos = Attachment.objects.count()
+        self.assertGreater(photos, 120)
         out = StringIO()
-        call_command("load_cases", "120", stdout=out)
+        call_command("load_cases", "120", "--no-photos", stdout=out)
         self.assertIn("数据库现有案件 240 件", out.getvalue())
+        self.assertEqual(Attachment.objects.count(), photos)
         self.assertLess(first, set(Case.objects.values_list("number", flat=True)))
         self.assertEqual(Case.objects.values("number").distinct().count(), 240)

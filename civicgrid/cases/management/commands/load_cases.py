@@ -18,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=None, help="随机种子（默认由现有案件数推出：再次加载不会重复上一批）"
         )
+        parser.add_argument(
+            "--no-photos",
+            action="store_true",
+            help="不生成照片记录（默认与演示历史一样，照片共用 MEDIA_ROOT 下的 24 张演示图片）",
+        )
 
-    def handle(self, *args, count: int, seed: int | None, **options):
+    def handle(self, *args, count: int, seed: int | None, no_photos: bool, **options):
         if count <= 0:
             raise CommandError("案件数应大于 0")
         if not Grid.objects.exists():
@@ -37,12 +42,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {done:>9,} / {total:,} 件，{elapsed:6.0f} 秒，{done / max(elapsed, 1e-9):,.0f} 件/秒")
             self.stdout.flush()
 
-        summary = history_build(cases=count, seed=seed, progress=progress, one_transaction=False)
+        summary = history_build(cases=count, seed=seed, progress=progress, one_transaction=False, photos=not no_photos)
         # Two counts only: the history's shares (history_shares) take minutes over a million cases.
         total, still_open = Case.objects.count(), Case.objects.open().count()
         self.stdout.write(
             self.style.SUCCESS(
                 f"已写入案件 {summary.cases:,} 件，环节计时 {summary.stages:,} 条，操作记录 {summary.events:,} 条，"
+                f"照片 {summary.attachments:,} 张，"
                 f"用时 {summary.seconds:.0f} 秒。数据库现有案件 {total:,} 件，办理中 {still_open:,} 件。"
             )
         )

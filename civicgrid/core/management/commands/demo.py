@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             "--cases",
             type=int,
             default=DEFAULT_CASES,
-            help=f"模拟历史案件数（默认 {DEFAULT_CASES}，0 为不生成；数据库已有案件时不生成）",
+            help=f"模拟历史案件数（默认 {DEFAULT_CASES}，含照片；0 为不生成；数据库已有案件时不生成）",
         )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--if-empty", action="store_true", help="数据库已有区域或用户时什么也不做（make run 用）")
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("注意：未开启 CIVICGRID_DEMO，登录页不显示演示账号。"))
 
     def _history(self, cases: int, seed: int) -> None:
+        from civicgrid.cases.demo_photos import POOL_DIR
         from civicgrid.cases.history import history_build, history_shares
         from civicgrid.cases.models import Case
 
@@ -81,12 +83,16 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"已生成模拟历史：案件 {summary.cases} 件（办理中 {shares['open']} 件），环节计时 {summary.stages} 条，"
-                f"操作记录 {summary.events} 条，用时 {summary.seconds:.1f} 秒。"
+                f"操作记录 {summary.events} 条，照片 {summary.attachments} 张，用时 {summary.seconds:.1f} 秒。"
             )
         )
         self.stdout.write(
             f"超期 {shares['overdue']:.1%}，返工 {shares['rework']:.1%}（占已处置），"
             f"不予立案/作废 {shares['rejected_or_voided']:.1%}，合并 {shares['merged']:.1%}。"
         )
+        if summary.attachments:
+            self.stdout.write(
+                f"照片共用 {Path(settings.MEDIA_ROOT) / POOL_DIR} 下的演示图片（删除案件不会删除这些文件）。"
+            )
         if summary.handlers_created:
             self.stdout.write(f"新建处置单位账号（密码 demo-<用户名>）：{', '.join(summary.handlers_created)}")
