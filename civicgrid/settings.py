@@ -175,6 +175,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CIVICGRID_MAX_PHOTO_BYTES = env_int("CIVICGRID_MAX_PHOTO_BYTES", 10 * 1024 * 1024)
 CIVICGRID_MAX_DOCUMENT_BYTES = env_int("CIVICGRID_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)
 CIVICGRID_MAX_IMAGE_PIXELS = env_int("CIVICGRID_MAX_IMAGE_PIXELS", 40_000_000)
+# Uploaded files are answered by views that check scope (civicgrid.core.files); behind nginx,
+# an internal location mapping to MEDIA_ROOT lets nginx send the bytes (e.g. "/protected-media/").
+CIVICGRID_MEDIA_ACCEL_REDIRECT = env_str("CIVICGRID_MEDIA_ACCEL_REDIRECT", "")
 
 # Map tiles: the demo must look right with none (CIVICGRID_TILE_URL empty).
 TILE_URL = env_str("CIVICGRID_TILE_URL", "")

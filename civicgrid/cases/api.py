@@ -17,7 +17,7 @@ their CaseError carries the HTTP status. Errors have the project shape (civicgri
 from __future__ import annotations
 
 from django.db.models import F, Prefetch
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext, gettext_lazy, pgettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -59,6 +59,7 @@ from civicgrid.cases.services import (
 )
 from civicgrid.cases.workflow import Action, Status, actions_available
 from civicgrid.core.api import error_response
+from civicgrid.core.files import stored_file_response
 from civicgrid.core.models import Role
 from civicgrid.geo.coords import CRS_CHOICES
 
@@ -485,3 +486,25 @@ class CaseAttachmentsApi(CaseApiView):
             # The service names a rejected photo "photos" (its field on report and act); here it is "file".
             return error_response("file", exc.reason, 400)
         return Response(AttachmentSerializer(attachment, context={"request": request}).data, status=201)
+
+
+class AttachmentFileApi(CaseApiView):
+    """A case's photo, its thumbnail, or a document — for a user who may see the case (404 otherwise)."""
+
+    thumbnail = False
+
+    @extend_schema(
+        operation_id="v1_attachments_file",
+        summary="附件文件（照片、缩略图或文件）",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, pk: int):
+        attachment = Attachment.objects.filter(pk=pk, case__in=Case.objects.visible_to(request.user)).first()
+        if attachment is None:
+            return error_response(None, gettext("附件不存在或不在您的数据权限范围内"), 404)
+        try:
+            if self.thumbnail:
+                return stored_file_response(attachment.thumbnail.name, "image/jpeg")
+            return stored_file_response(attachment.file.name, attachment.content_type)
+        except Http404:
+            return error_response(None, gettext("附件文件已不存在"), 404)

@@ -8,6 +8,7 @@ the running stage's deadline so that queues and the overdue sweep can filter on 
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -299,6 +300,15 @@ class Attachment(models.Model):
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
         ordering = ["case", "created_at", "id"]
+
+    # Files are served by civicgrid.cases.api.AttachmentFileApi, which checks that the case is
+    # in the user's scope: never link MEDIA_URL for a case's file.
+    def get_absolute_url(self) -> str:
+        return reverse("api-attachment-file", args=[self.pk])
+
+    def get_thumbnail_url(self) -> str:
+        """The thumbnail's address, or the file's if it has none."""
+        return reverse("api-attachment-thumbnail", args=[self.pk]) if self.thumbnail else self.get_absolute_url()
 
 
 class CaseNumberSequence(models.Model):

@@ -217,17 +217,15 @@ class AttachmentSerializer(serializers.Serializer):
     def get_kind_label(self, attachment: Attachment) -> str:
         return _label(Attachment.Kind, attachment.kind)
 
-    def _url(self, file) -> str | None:
-        if not file:
-            return None
+    def _absolute(self, url: str) -> str:
         request = self.context.get("request")
-        return request.build_absolute_uri(file.url) if request is not None else file.url
+        return request.build_absolute_uri(url) if request is not None else url
 
     def get_url(self, attachment: Attachment) -> str | None:
-        return self._url(attachment.file)
+        return self._absolute(attachment.get_absolute_url()) if attachment.file else None
 
     def get_thumbnail_url(self, attachment: Attachment) -> str | None:
-        return self._url(attachment.thumbnail)
+        return self._absolute(attachment.get_thumbnail_url()) if attachment.thumbnail else None
 
 
 @extend_schema_serializer(component_name="CaseAvailableAction")

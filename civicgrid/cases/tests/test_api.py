@@ -530,8 +530,11 @@ class ListTests(ApiTestCase):
         self.assertEqual(body["events"][0]["actor"], "李监督")
         self.assertEqual(body["events"][2]["unit"]["name"], "指挥中心")
         self.assertEqual(body["events"][2]["data"]["unit"]["name"], "市政所")
-        self.assertTrue(body["attachments"][0]["url"].startswith("http://testserver/media/"))
-        self.assertTrue(body["attachments"][0]["thumbnail_url"])
+        attachment_id = body["attachments"][0]["id"]
+        self.assertEqual(body["attachments"][0]["url"], f"http://testserver/api/v1/attachments/{attachment_id}/file")
+        self.assertEqual(
+            body["attachments"][0]["thumbnail_url"], f"http://testserver/api/v1/attachments/{attachment_id}/thumbnail"
+        )
 
 
 class DetailTests(ApiTestCase):
@@ -618,6 +621,32 @@ class AttachmentTests(ApiTestCase):
         response = self.post_form("ivy", f"/api/v1/cases/{case_id}/attachments/", {"file": photo(), "kind": "before"})
         self.assertEqual(response.status_code, 201, response.content.decode())
         self.assertEqual(response.json()["kind_label"], "处置前照片")
+
+    def test_it_serves_a_photo_and_its_thumbnail_only_within_scope(self):
+        case_id = self.report(photos=[photo("scene.jpg", "red")])["id"]
+        listed = self.get("otto", f"/api/v1/cases/{case_id}/attachments/").json()[0]
+        attachment = Attachment.objects.get(pk=listed["id"])
+        self.assertTrue(listed["url"].endswith(f"/api/v1/attachments/{attachment.pk}/file"))
+        response = self.get("otto", f"/api/v1/attachments/{attachment.pk}/file")
+        self.assertEqual((response.status_code, response["Content-Type"]), (200, "image/jpeg"))
+        with attachment.file.open("rb") as stored:
+            self.assertEqual(b"".join(response.streaming_content), stored.read())
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertTrue(response["Cache-Control"].startswith("private"))
+        thumbnail = self.get("otto", f"/api/v1/attachments/{attachment.pk}/thumbnail")
+        self.assertEqual((thumbnail.status_code, thumbnail["Content-Type"]), (200, "image/jpeg"))
+        # Another street's operator, and nobody at all, get nothing.
+        self.assertEqual(self.get("wes", f"/api/v1/attachments/{attachment.pk}/file").status_code, 404)
+        self.assertEqual(self.client.get(f"/api/v1/attachments/{attachment.pk}/file").status_code, 401)
+        self.assertEqual(self.get("otto", "/api/v1/attachments/999999/file").status_code, 404)
+
+    @override_settings(CIVICGRID_MEDIA_ACCEL_REDIRECT="/protected-media/")
+    def test_it_leaves_the_bytes_to_nginx_when_told_to(self):
+        case_id = self.report(photos=[photo("scene.jpg", "red")])["id"]
+        attachment = Attachment.objects.get(case_id=case_id)
+        response = self.get("otto", f"/api/v1/attachments/{attachment.pk}/file")
+        self.assertEqual(response["X-Accel-Redirect"], f"/protected-media/{attachment.file.name}")
+        self.assertEqual(response.content, b"")
 
     def test_it_refuses_a_bad_file_with_field_file(self):
         case_id = self.report()["id"]

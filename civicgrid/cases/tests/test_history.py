@@ -212,7 +212,12 @@ class HistoryTests(TestCase):
         self.assertEqual(response.status_code, 200)
         after = response.context["after_photos"]
         self.assertEqual([(p.event_id, p.kind) for p in after], [(handled.pk, Attachment.Kind.AFTER)])
-        self.assertContains(response, after[0].thumbnail.url)
+        self.assertContains(response, after[0].get_thumbnail_url())
+        # The page's thumbnail address answers with the pool file's bytes.
+        served = self.client.get(after[0].get_thumbnail_url())
+        self.assertEqual((served.status_code, served["Content-Type"]), (200, "image/jpeg"))
+        with after[0].thumbnail.open("rb") as stored:
+            self.assertEqual(b"".join(served.streaming_content), stored.read())
         if handled.case.channel == Channel.INSPECTOR:
             before = response.context["before_photos"]
             self.assertEqual([p.event_id for p in before], [report.pk])
