@@ -182,7 +182,10 @@ ORDERINGS = {
 
 LIST_PARAMETERS = [
     OpenApiParameter(
-        "queue", str, description="队列：verify/file/dispatch/sign/handle/approve/check/close/overdue/supervised"
+        "queue",
+        str,
+        description="队列：verify/file/dispatch/sign/handle/approve/check/close/overdue/supervised，"
+        "或 all（全部案件，最新在前）",
     ),
     OpenApiParameter("category", int, description="分类编号"),
     OpenApiParameter("street", str, description="街道代码"),
@@ -327,14 +330,14 @@ class CaseQueuesApi(CaseApiView):
     class OutputSerializer(serializers.Serializer):
         key = serializers.CharField()
         label = serializers.CharField()
-        count = serializers.IntegerField()
+        count = serializers.IntegerField(allow_null=True, help_text="件数（全部案件 all 不计数，为 null）")
 
     @extend_schema(
         operation_id="v1_cases_queues", summary="我的队列与数量", responses={200: OutputSerializer(many=True)}
     )
     def get(self, request: Request):
         counts = queue_counts(request.user)
-        rows = [{"key": q.key, "label": str(q.label), "count": counts[q.key]} for q in queues_for(request.user)]
+        rows = [{"key": q.key, "label": str(q.label), "count": counts.get(q.key)} for q in queues_for(request.user)]
         return Response(self.OutputSerializer(rows, many=True).data)
 
 

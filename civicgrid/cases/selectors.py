@@ -25,6 +25,8 @@ class Queue:
     key: str
     label: str
     roles: frozenset[str]
+    # "all" is not counted on every page: over a million cases a count is the slowest query.
+    counted: bool = True
 
 
 S = Status
@@ -41,6 +43,8 @@ QUEUES: dict[str, Queue] = {
         Queue("close", _("待结案"), frozenset({Role.SHIFT_LEAD, Role.OPERATOR})),
         Queue("overdue", _("超期"), frozenset(Role)),
         Queue("supervised", _("督办"), frozenset(Role)),
+        # Every case in the user's scope, closed ones too, newest first: to search and look up.
+        Queue("all", _("全部案件"), frozenset(Role), counted=False),
     ]
 }
 
@@ -58,7 +62,8 @@ def queues_for(user: User) -> list[Queue]:
 
 
 def queue_cases(user: User, key: str, now: datetime | None = None) -> QuerySet[Case]:
-    """The cases of one queue for this user, scoped, sorted by deadline (soonest first)."""
+    """The cases of one queue for this user, scoped, sorted by deadline (soonest first); the
+    "all" queue newest first."""
     qs = Case.objects.visible_to(user)
     mine = user.role == Role.INSPECTOR
     if key == "verify":
@@ -86,6 +91,8 @@ def queue_cases(user: User, key: str, now: datetime | None = None) -> QuerySet[C
         qs = qs.overdue(now)
     elif key == "supervised":
         qs = qs.open().filter(supervised=True)
+    elif key == "all":
+        return qs.order_by("-created_at", "-id")
     else:
         return Case.objects.none()
     # Soonest deadline first; cases without a limit last, the same on SQLite and PostgreSQL.
@@ -93,7 +100,7 @@ def queue_cases(user: User, key: str, now: datetime | None = None) -> QuerySet[C
 
 
 def queue_counts(user: User, now: datetime | None = None) -> dict[str, int]:
-    return {q.key: queue_cases(user, q.key, now).count() for q in queues_for(user)}
+    return {q.key: queue_cases(user, q.key, now).count() for q in queues_for(user) if q.counted}
 
 
 #

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -102,11 +101,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
     except selectors.FilterError as exc:
         error = _("筛选条件有误：%(reason)s") % {"reason": exc.reason}
         qs = qs.none()
-    # Soonest deadline first; cases whose stage has no time limit after them (SQLite would put
-    # NULLs first).
-    qs = qs.select_related("category", "handling_unit").order_by(
-        F("stage_deadline").asc(nulls_last=True), "created_at", "id"
-    )
+    # In the queue's order: soonest deadline first (cases without a limit after them), or for
+    # "all" the newest first.
+    qs = qs.select_related("category", "handling_unit")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -118,6 +115,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "cases": list(page.object_list),
         "error": error,
         "querystring": params.urlencode(),
+        "newest_first": key == "all",
         "now": timezone.now(),
     }
     if partial:

@@ -102,7 +102,9 @@ class WorkbenchTests(ViewTestCase):
                 response = self.client.get("/cases/")
                 self.assertEqual(response.status_code, 200)
                 shown = {q["key"]: q["count"] for q in response.context["queues"]}
-                self.assertEqual(list(shown), tabs)
+                # Every role ends with 全部案件, which shows no count.
+                self.assertEqual(list(shown), [*tabs, "all"])
+                self.assertIsNone(shown.pop("all"))
                 self.assertEqual(shown, queue_counts(self.made[who]))
         self.login("otto")
         response = self.client.get("/cases/?queue=file")
@@ -118,6 +120,21 @@ class WorkbenchTests(ViewTestCase):
         self.assertEqual(shown["verify"], 1)
         self.assertEqual(response.context["queue"], "verify")  # the first queue with work
         self.assertContains(response, self.hotline.number)
+
+    def test_it_lists_all_cases_in_scope_newest_first_closed_ones_too(self):
+        west = report(self.made, point=WEST_POINT, description="西街道的井盖")
+        Case.objects.filter(pk=self.filed.pk).update(status=Status.CLOSED)
+        self.login("otto")
+        response = self.client.get("/cases/?queue=all")
+        numbers = [c.number for c in response.context["cases"]]
+        self.assertEqual(numbers, sorted(numbers, reverse=True))
+        self.assertIn(self.filed.number, numbers)
+        self.assertContains(response, "按上报时间排序（最新在前）")
+        closed = self.client.get("/cases/?queue=all&status=closed").context["cases"]
+        self.assertEqual([c.pk for c in closed], [self.filed.pk])
+        # A street office's operator sees only the street's cases there too.
+        self.login("wes")
+        self.assertEqual([c.pk for c in self.client.get("/cases/?queue=all").context["cases"]], [west.pk])
 
     def test_it_filters_the_list(self):
         self.login("sue")
