@@ -257,6 +257,13 @@ class CasePageTests(ViewTestCase):
         self.login("sue")
         self.assertEqual(queries(long), queries(short))
 
+    def test_it_names_the_channel_of_a_report_nobody_logged_in_made(self):
+        case = report(self.made, channel=Channel.PUBLIC, actor_key=None)
+        self.login("otto")
+        response = self.client.get(f"/cases/{case.pk}/")
+        who = response.content.decode().split('<div class="who">', 1)[1].split("</div>", 1)[0]
+        self.assertEqual(who, "公众上报")
+
     def test_it_shows_facts_timeline_stages_and_map(self):
         case = report(
             self.made,
