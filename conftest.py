@@ -20,6 +20,8 @@ def _fresh_reference_cache():
     rolled back with its transaction, which sends no signal (the grid index's `invalidate()` is
     the same for civicgrid.geo.lookup)."""
     from civicgrid.cases import reference
+    from civicgrid.core import auth
 
     reference.clear()
+    auth.tokens.clear()
     yield

@@ -22,7 +22,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -59,6 +59,7 @@ from civicgrid.cases.services import (
 )
 from civicgrid.cases.workflow import Action, Status, actions_available
 from civicgrid.core.api import error_response
+from civicgrid.core.auth import CachedTokenAuthentication
 from civicgrid.core.files import stored_file_response
 from civicgrid.core.models import Role
 from civicgrid.geo.coords import CRS_CHOICES
@@ -160,7 +161,7 @@ def _photos(request: Request) -> list:
 class CaseApiView(APIView):
     # Token first: an app without valid credentials gets 401 with "WWW-Authenticate: Token"
     # (session first would answer 403); the browser's session still works.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [CachedTokenAuthentication, SessionAuthentication]
 
 
 class CasePagination(PageNumberPagination):

@@ -29,6 +29,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.workflow import TERMINAL, Action, Requirement, Status, TransitionRefused, transition_for
 from civicgrid.catalog.models import Stage
+from civicgrid.core.inserts import insert
 from civicgrid.core.models import OrgUnit, Role, User
 from civicgrid.geo.lookup import OutsideManagedArea, locate
 from civicgrid.geo.models import Grid, Region
@@ -177,18 +178,21 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
     _copy_to_case(case, stage)
     with transaction.atomic():
         case.number = _next_number(grid.region_code[:6], timezone.localtime(now).year)
-        case.save(force_insert=True)
+        # The three rows of a report, each with an INSERT built once per process (core.inserts).
+        insert(case)
         stage.case = case
-        stage.save(force_insert=True)
-        event = CaseEvent.objects.create(
-            case=case,
-            action="report",
-            to_status=case.status,
-            actor=case.reporter,
-            actor_role=getattr(actor, "role", "") if case.reporter else "",
-            unit_id=actor.org_unit_id if case.reporter else None,
-            at=now,
-            data={"channel": channel.value, "self_handled": data.self_handled},
+        insert(stage)
+        event = insert(
+            CaseEvent(
+                case=case,
+                action="report",
+                to_status=case.status,
+                actor=case.reporter,
+                actor_role=getattr(actor, "role", "") if case.reporter else "",
+                unit_id=actor.org_unit_id if case.reporter else None,
+                at=now,
+                data={"channel": channel.value, "self_handled": data.self_handled},
+            )
         )
         for photo in data.photos:
             attachment_add(case=case, event=event, kind=Attachment.Kind.BEFORE, file=photo, actor=case.reporter)

@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "civicgrid.core"
     label = "core"
     verbose_name = _("组织与人员")
+
+    def ready(self):
+        from civicgrid.core import auth
+
+        auth.connect_signals()

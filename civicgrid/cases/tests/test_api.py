@@ -28,6 +28,7 @@ from rest_framework.authtoken.models import Token
 from civicgrid.audit.models import AuditEntry
 from civicgrid.cases.models import Attachment, Case, CaseEvent
 from civicgrid.cases.tests.fixtures import EAST_POINT, WEST_POINT, build_people, photo
+from civicgrid.core import auth
 from civicgrid.geo import lookup
 from civicgrid.geo.tests.fixtures import G1
 
@@ -510,18 +511,21 @@ class ListTests(ApiTestCase):
             case_id = self.report(reporter_phone=PHONE)["id"]
         self.act("otto", case_id, "file")
         self.act("dora", case_id, "dispatch", unit=self.made["municipal"].pk)
-        # Token + user, count, page: the same whatever the page size.
+        # Token + user (not yet in this process's token cache), count, page: the same whatever
+        # the page size.
         for size in (1, 4):
+            auth.tokens.clear()
             with self.subTest(page_size=size), self.assertNumQueries(3):
                 response = self.get("dora", "/api/v1/cases/", {"page_size": size})
             self.assertEqual(len(response.json()["results"]), size)
-        with self.assertNumQueries(3):
+        with self.assertNumQueries(2):  # the token is cached now
             self.get("dora", "/api/v1/cases/", {"queue": "sign"})
 
     def test_it_shows_a_detail_in_a_fixed_number_of_queries(self):
         case_id = self.dispatched()
         self.act("hank", case_id, "handled", photos=[photo()])
         # Token + user, case with its joins, events, stages, attachments.
+        auth.tokens.clear()
         with self.assertNumQueries(5):
             response = self.get("dora", f"/api/v1/cases/{case_id}/")
         body = response.json()
@@ -599,6 +603,7 @@ class MaskingTests(ApiTestCase):
             self.report(reporter_phone=PHONE)
         ContentType.objects.get_for_model(Case)  # the content type is cached after its first use
         # Token + user, count, page, then one audit insert per phone shown.
+        auth.tokens.clear()
         with self.assertNumQueries(3 + 3):
             self.get("otto", "/api/v1/cases/")
 
