@@ -169,6 +169,8 @@ class Case(models.Model):
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             # Duplicate suggestions: same category, recent.
             models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # The 督办 queue: the few supervised cases, without reading every open case.
+            models.Index(fields=["status"], condition=models.Q(supervised=True), name="case_supervised_status"),
         ]
 
     def __str__(self) -> str:
