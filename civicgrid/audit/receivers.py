@@ -71,6 +71,10 @@ TRACKED: dict[str, Tracked] = {
     "core.User": Tracked(exclude=frozenset({"last_login"}), masked=frozenset({"password"})),
     "workcalendar.CalendarDay": Tracked(),
     "workcalendar.WorkSchedule": Tracked(),
+    # Open311 apps: issuing or replacing a key is logged as a change of its digest, never
+    # with a value (the key itself is never stored).
+    "open311.App": Tracked(masked=frozenset({"key_hash"})),
+    "open311.ServiceAttribute": Tracked(),
 }
 
 # Filled by connect(): model class -> Tracked, and m2m through model -> (model, field).

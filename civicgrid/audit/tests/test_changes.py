@@ -215,3 +215,22 @@ class ChangeOutsideRequestTests(TestCase):
         limit.amount = 6  # an int for Decimal("6.00"): the same value
         limit.save()
         self.assertEqual(AuditEntry.objects.count(), entries)
+
+
+class Open311AuditTests(TestCase):
+    def test_it_records_a_key_issued_without_the_key_or_its_digest(self):
+        from civicgrid.open311.models import App
+
+        app = App(name="市民随手拍")
+        first = app.issue_key()
+        app.save()
+        created = last_change(app)
+        self.assertEqual(created.action, AuditEntry.Action.CREATE)
+        second = app.issue_key()
+        app.save()
+        replaced = last_change(app)
+        self.assertEqual(replaced.action, AuditEntry.Action.UPDATE)
+        self.assertEqual(replaced.changes["key_hash"], ["***", "***"])
+        text = all_entries_text()
+        for secret in (first, second, App.objects.get(pk=app.pk).key_hash):
+            self.assertNotIn(secret, text)
