@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "civicgrid.audit",
     "civicgrid.cases",
     "civicgrid.open311",
+    "civicgrid.hotline",
 ]
 
 MIDDLEWARE = [
