@@ -6,8 +6,7 @@
         hotline.received  # the JSON bodies it accepted, in order
 
 It answers 503 to the first `fail_first` requests, then 200; `token`, when set, must arrive in
-the X-Hotline-Token header (else 403). It can also post orders and 回访 to a CivicGrid server
-(see `manage.py fake_hotline`).
+the X-Hotline-Token header (else 403). `manage.py fake_hotline` serves one for the demo.
 """
 
 from __future__ import annotations
@@ -18,8 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeHotline:
-    def __init__(self, *, fail_first: int = 0, token: str = "", host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, *, fail_first: int = 0, token: str = "", host: str = "127.0.0.1", port: int = 0, on_receive=None
+    ):
         self.fail_first = fail_first
+        self.on_receive = on_receive  # called with (HTTP status, body bytes) after each request
         self.token = token
         self.received: list[dict] = []  # bodies accepted
         self.attempts = 0  # requests answered, accepted or not
@@ -52,6 +54,8 @@ class FakeHotline:
                             status = 200
                         except ValueError:
                             status = 400
+                if hotline.on_receive is not None:
+                    hotline.on_receive(status, body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -295,3 +295,20 @@ class VisitTests(HotlineTestCase):
         self.assertContains(response, "0.0%")
         for name in ("workorder", "callback"):
             self.assertEqual(self.client.get(reverse(f"admin:hotline_{name}_changelist")).status_code, 200)
+
+
+class FakeHotlineTests(TestCase):
+    def test_it_refuses_a_callback_without_its_token_and_reports_each_request(self):
+        import urllib.error
+        import urllib.request
+
+        seen = []
+        with FakeHotline(token="t", on_receive=lambda status, body: seen.append(status)) as hotline:
+            request = urllib.request.Request(hotline.url, data=b"{}", method="POST")
+            with self.assertRaises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=5)
+            self.assertEqual(refused.exception.code, 403)
+            request.add_header("X-Hotline-Token", "t")
+            with urllib.request.urlopen(request, timeout=5) as response:
+                self.assertEqual(response.status, 200)
+        self.assertEqual((seen, hotline.received), ([403, 200], [{}]))
