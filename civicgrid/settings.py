@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "civicgrid.audit",
     "civicgrid.cases",
     "civicgrid.open311",
+    "civicgrid.notifications",
     "civicgrid.hotline",
 ]
 
@@ -179,6 +180,16 @@ CIVICGRID_MAX_IMAGE_PIXELS = env_int("CIVICGRID_MAX_IMAGE_PIXELS", 40_000_000)
 # Uploaded files are answered by views that check scope (civicgrid.core.files); behind nginx,
 # an internal location mapping to MEDIA_ROOT lets nginx send the bytes (e.g. "/protected-media/").
 CIVICGRID_MEDIA_ACCEL_REDIRECT = env_str("CIVICGRID_MEDIA_ACCEL_REDIRECT", "")
+
+# E-mail (notifications with CIVICGRID_NOTIFY_EMAIL=smtp): Django's SMTP backend.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "civicgrid@localhost")
 
 # Map tiles: the demo must look right with none (CIVICGRID_TILE_URL empty).
 TILE_URL = env_str("CIVICGRID_TILE_URL", "")

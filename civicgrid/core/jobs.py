@@ -29,6 +29,10 @@ JOBS = [
     # Overdue is always right when read; the sweep marks newly overdue cases so that queues
     # and notifications see them once.
     Job("sla_sweep", "civicgrid.cases.services.cases_mark_overdue", 60),
+    # Notifications: case events and deadlines become queued messages; the outbox is sent.
+    Job("notify_events", "civicgrid.notifications.jobs.notifications_scan_events", 30),
+    Job("notify_deadlines", "civicgrid.notifications.jobs.notifications_scan_deadlines", 60),
+    Job("notify_send", "civicgrid.notifications.jobs.notifications_send_due", 30),
     # 12345: queue a callback for each sign, return, result and close of a hotline case, then
     # POST the due ones (retries back off from a minute to an hour; see docs/hotline.md).
     Job("hotline_queue", "civicgrid.hotline.services.hotline_callbacks_queue", 30),
