@@ -75,6 +75,8 @@ TRACKED: dict[str, Tracked] = {
     # with a value (the key itself is never stored).
     "open311.App": Tracked(masked=frozenset({"key_hash"})),
     "open311.ServiceAttribute": Tracked(),
+    # The wording of notifications, edited by admins.
+    "notifications.MessageTemplate": Tracked(),
 }
 
 # Filled by connect(): model class -> Tracked, and m2m through model -> (model, field).
