@@ -312,3 +312,38 @@ class FakeHotlineTests(TestCase):
             with urllib.request.urlopen(request, timeout=5) as response:
                 self.assertEqual(response.status, 200)
         self.assertEqual((seen, hotline.received), ([403, 200], [{}]))
+
+
+class JobAndLanguageTests(HotlineTestCase):
+    def test_the_registered_jobs_queue_and_send_the_callbacks(self):
+        from civicgrid.core.jobs import JOBS, run_job
+
+        jobs = {job.name: job for job in JOBS}
+        self.post_order(self.order())
+        case = Case.objects.get()
+        self.act(case, "verify_confirm", "ivy", at(2, 9, 5))
+        self.act(case, "reject", "otto", at(2, 9, 10), note="非城管职责")
+        with FakeHotline() as hotline, override_settings(CIVICGRID_HOTLINE_CALLBACK_URL=hotline.url):
+            self.assertEqual(run_job(jobs["hotline_queue"]), 1)
+            self.assertEqual(run_job(jobs["hotline_send"]), 1)
+        self.assertEqual(hotline.received[0]["kind"], "return")
+        self.assertEqual(hotline.received[0]["note"], "非城管职责")
+
+    def test_a_dissatisfied_visit_of_a_closed_case_is_recorded_and_the_case_stays_closed(self):
+        # The workflow has no action out of 已结案: the result is counted, nothing reopens.
+        self.post_order(self.order())
+        case = Case.objects.get()
+        Case.objects.filter(pk=case.pk).update(status=Status.CLOSED)
+        self.assertEqual(self.post_visit(case.external_id, {"satisfaction": "不满意"}).status_code, 201)
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.CLOSED)
+        self.assertEqual(hotline_satisfaction().rate, Decimal("0.0"))
+
+    def test_it_explains_bad_input_in_english_when_asked(self):
+        response = self.client.post(
+            reverse("hotline:orders"),
+            json.dumps(self.order(crs="mars")),
+            content_type="application/json",
+            headers={"X-Hotline-Token": TOKEN, "Accept-Language": "en"},
+        )
+        self.assertEqual(response.json()["error"], {"field": "crs", "reason": "Unsupported coordinate system: mars"})
