@@ -295,6 +295,15 @@ class VisitTests(HotlineTestCase):
         self.assertContains(response, "0.0%")
         for name in ("workorder", "callback"):
             self.assertEqual(self.client.get(reverse(f"admin:hotline_{name}_changelist")).status_code, 200)
+        # The caller's number is masked in the admin, in the list, the page and the raw message.
+        order = WorkOrder.objects.get()
+        for url in (
+            reverse("admin:hotline_workorder_changelist"),
+            reverse("admin:hotline_workorder_change", args=[order.pk]),
+        ):
+            page = self.client.get(url)
+            self.assertContains(page, "138****1111")
+            self.assertNotContains(page, "13800001111")
 
 
 class FakeHotlineTests(TestCase):
