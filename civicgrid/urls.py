@@ -13,6 +13,7 @@ api_v1 = [
     path("calendar/", include("civicgrid.workcalendar.urls")),
     path("geo/", include("civicgrid.geo.api_urls")),
     path("hotline/", include("civicgrid.hotline.urls")),
+    path("notifications/", include("civicgrid.notifications.urls")),
     path("", include("civicgrid.cases.api_urls")),
 ]
 

@@ -201,3 +201,11 @@ def notifications_deliver(now: datetime | None = None, limit: int = 200) -> int:
 def notifications_for(user: User):
     """A user's in-app messages, newest first."""
     return Notification.objects.filter(user=user, channel=Channel.INAPP).order_by("-created_at", "-id")
+
+
+def notifications_mark_read(user: User, *, ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Mark a user's in-app messages read (these ids, or all); returns how many changed."""
+    qs = notifications_for(user).filter(read_at=None)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=now or timezone.now())

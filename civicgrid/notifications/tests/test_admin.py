@@ -43,3 +43,33 @@ class AdminTests(TestCase):
         self.assertIn("138****5678", page)
         self.assertNotIn("13812345678", page)
         self.assertEqual(self.client.get("/admin/notifications/notificationsubscription/").status_code, 200)
+
+
+class InAppApiTests(TestCase):
+    """Hank reads his own in-app messages; Hugo's are not his."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.hank = User.objects.create_user("hank", role="handler")
+        cls.hugo = User.objects.create_user("hugo", role="handler")
+        for n, user in enumerate([cls.hank, cls.hank, cls.hugo]):
+            Notification.objects.create(
+                user=user, channel="inapp", kind="task", subject=f"任务{n}", body="请处理", dedupe_key=f"k{n}"
+            )
+        Notification.objects.create(user=cls.hank, channel="sms", kind="task", body="短信", dedupe_key="sms")
+
+    def test_it_lists_only_the_users_in_app_messages_and_marks_them_read(self):
+        self.client.force_login(self.hank)
+        listed = self.client.get("/api/v1/notifications/").json()
+        self.assertEqual([m["subject"] for m in listed["results"]], ["任务1", "任务0"])
+        first = listed["results"][0]["id"]
+        self.assertEqual(
+            self.client.post("/api/v1/notifications/read/", {"ids": [first]}, "application/json").json(), {"read": 1}
+        )
+        unread = self.client.get("/api/v1/notifications/?unread=1").json()["results"]
+        self.assertEqual([m["subject"] for m in unread], ["任务0"])
+        self.assertEqual(self.client.post("/api/v1/notifications/read/", {}, "application/json").json(), {"read": 1})
+        self.assertIsNone(Notification.objects.get(user=self.hugo).read_at)
+
+    def test_it_needs_a_login(self):
+        self.assertIn(self.client.get("/api/v1/notifications/").status_code, (401, 403))

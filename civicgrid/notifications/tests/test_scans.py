@@ -15,7 +15,7 @@ from django.test import TestCase, override_settings
 
 from civicgrid.cases.models import CaseEvent
 from civicgrid.cases.services import ActInput, case_act
-from civicgrid.cases.tests.fixtures import build_people, photo, report
+from civicgrid.cases.tests.fixtures import WEST_POINT, build_people, photo, report
 from civicgrid.notifications.jobs import notifications_scan_deadlines, notifications_scan_events
 from civicgrid.notifications.models import Kind, MessageTemplate, Notification, ScanMark
 from civicgrid.notifications.services import citizen_subscribe
@@ -74,6 +74,15 @@ class EventScanTests(ScanTestCase):
         notifications_scan_events(now=at(2, 9, 11))
         self.assertEqual(self.to("dora", Kind.TASK).count(), 1)
         self.assertFalse(self.to("otto").filter(kind=Kind.TASK, case=case, context__status="待派遣").exists())
+
+    def test_a_street_office_operator_hears_only_of_cases_in_their_street(self):
+        east = self.reported()
+        west = self.reported(point=WEST_POINT)
+        notifications_scan_events(now=at(2, 9, 1))
+        self.assertEqual(set(self.to("otto", Kind.TASK).values_list("case", flat=True)), {east.pk, west.pk})
+        self.assertEqual(list(self.to("wes", Kind.TASK).values_list("case", flat=True)), [west.pk])
+        # The reporting inspector is not told of her own report.
+        self.assertFalse(self.to("ivy").exists())
 
     def test_a_remind_tells_the_handling_unit(self):
         case = self.dispatched()
