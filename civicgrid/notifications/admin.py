@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from civicgrid.notifications.models import MessageTemplate, Notification, NotificationSubscription
 
@@ -33,12 +35,20 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
     )
     readonly_fields = fields
+    actions = ["send_again"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.action(description=_("重新发送失败的消息"), permissions=["view"])
+    def send_again(self, request, queryset) -> None:
+        count = queryset.filter(status=Notification.Status.FAILED).update(
+            status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        self.message_user(request, _("%(count)s 条消息将重新发送。") % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(NotificationSubscription)

@@ -191,7 +191,9 @@ def notifications_scan_deadlines(now: datetime | None = None) -> int:
     since the last scan: one each per stage run, to the users who must act."""
     now = now or timezone.now()
     mark, _created = ScanMark.objects.get_or_create(name="deadlines")
-    since = mark.last_at or now - timedelta(hours=conf.get("CIVICGRID_NOTIFY_MAX_AGE_HOURS"))
+    # After a first start or a long outage, look back no further than the age limit.
+    oldest = now - timedelta(hours=conf.get("CIVICGRID_NOTIFY_MAX_AGE_HOURS"))
+    since = max(mark.last_at, oldest) if mark.last_at else oldest
     running = Case.objects.open().filter(stage_paused=False).select_related("category", "assignee")
     red = list(running.filter(stage_deadline__gt=since, stage_deadline__lte=now))
     # A stage that went from green to past its deadline between two scans only turns red.

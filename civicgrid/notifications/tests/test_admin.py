@@ -44,6 +44,19 @@ class AdminTests(TestCase):
         self.assertNotIn("13812345678", page)
         self.assertEqual(self.client.get("/admin/notifications/notificationsubscription/").status_code, 200)
 
+    def test_it_queues_failed_messages_again(self):
+        failed = Notification.objects.create(
+            channel="sms", kind="task", body="好", phone="13812345678", dedupe_key="f", status="failed", attempts=5
+        )
+        sent = Notification.objects.create(channel="sms", kind="task", body="好", dedupe_key="s", status="sent")
+        self.client.post(
+            "/admin/notifications/notification/",
+            {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
+        )
+        failed.refresh_from_db()
+        sent.refresh_from_db()
+        self.assertEqual((failed.status, failed.attempts, sent.status), ("pending", 0, "sent"))
+
 
 class InAppApiTests(TestCase):
     """Hank reads his own in-app messages; Hugo's are not his."""
