@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from civicgrid.cases.services import ReportInput, case_report
+from civicgrid.cases.services import ActInput, ReportInput, case_act, case_report
 from civicgrid.catalog.models import Category, Kind, Stage, StageTimeLimit, TimeUnit
 from civicgrid.core.models import OrgUnit, Role, User
 from civicgrid.geo.models import Region
@@ -68,6 +68,17 @@ def report(made: dict, *, channel: str = "inspector", point=EAST_POINT, actor_ke
         **kwargs,
     )
     return case_report(data=data, actor=actor)
+
+
+def act(made: dict, case, action: str, who: str, when=None, **kwargs):
+    """One action on a case by one of the personas, at the version the case has now."""
+    case.refresh_from_db()
+    return case_act(
+        case_id=case.pk,
+        data=ActInput(action=action, version=case.version, **kwargs),
+        actor=made[who],
+        now=when,
+    )
 
 
 def photo(name: str = "after.jpg", colour: str = "green") -> SimpleUploadedFile:

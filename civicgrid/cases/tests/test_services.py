@@ -20,7 +20,7 @@ from civicgrid.cases.services import (
     case_act,
     cases_mark_overdue,
 )
-from civicgrid.cases.tests.fixtures import WEST_POINT, build_people, photo, report
+from civicgrid.cases.tests.fixtures import WEST_POINT, act, build_people, photo, report
 from civicgrid.cases.workflow import Status
 from civicgrid.geo.tests.fixtures import G1
 
@@ -37,13 +37,7 @@ class LoopTestCase(TestCase):
         cls.made = build_people()
 
     def act(self, case, action, who, when, **kwargs):
-        case.refresh_from_db()
-        return case_act(
-            case_id=case.pk,
-            data=ActInput(action=action, version=case.version, **kwargs),
-            actor=self.made[who],
-            now=when,
-        )
+        return act(self.made, case, action, who, when, **kwargs)
 
     def dispatched(self, when=None):
         """An inspector's report filed and dispatched to the municipal department, signed for."""

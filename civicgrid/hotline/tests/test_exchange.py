@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from civicgrid.cases.models import Case, Channel
-from civicgrid.cases.services import ActInput, case_act
-from civicgrid.cases.tests.fixtures import EAST_POINT, build_people, photo, report
+from civicgrid.cases.tests.fixtures import EAST_POINT, act, build_people, photo, report
 from civicgrid.cases.workflow import Status
 from civicgrid.hotline.fake import FakeHotline
 from civicgrid.hotline.models import Callback, VisitResult, WorkOrder
@@ -59,13 +58,7 @@ class HotlineTestCase(TestCase):
         return self.post(reverse("hotline:visits", args=[order_id]), body, token)
 
     def act(self, case, action, who, when, **kwargs):
-        case.refresh_from_db()
-        return case_act(
-            case_id=case.pk,
-            data=ActInput(action=action, version=case.version, **kwargs),
-            actor=self.made[who],
-            now=when,
-        )
+        return act(self.made, case, action, who, when, **kwargs)
 
 
 class InboundOrderTests(HotlineTestCase):

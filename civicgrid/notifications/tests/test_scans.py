@@ -14,8 +14,7 @@ from django.db.models import Max
 from django.test import TestCase, override_settings
 
 from civicgrid.cases.models import CaseEvent
-from civicgrid.cases.services import ActInput, case_act
-from civicgrid.cases.tests.fixtures import WEST_POINT, build_people, photo, report
+from civicgrid.cases.tests.fixtures import WEST_POINT, act, build_people, photo, report
 from civicgrid.notifications.jobs import notifications_scan_deadlines, notifications_scan_events
 from civicgrid.notifications.models import Kind, MessageTemplate, Notification, ScanMark
 from civicgrid.notifications.services import citizen_subscribe
@@ -33,13 +32,7 @@ class ScanTestCase(TestCase):
         cls.made = build_people()
 
     def act(self, case, action, who, when, **kwargs):
-        case.refresh_from_db()
-        return case_act(
-            case_id=case.pk,
-            data=ActInput(action=action, version=case.version, **kwargs),
-            actor=self.made[who],
-            now=when,
-        )
+        return act(self.made, case, action, who, when, **kwargs)
 
     def reported(self, **kwargs):
         with time_machine.travel(at(2, 9), tick=False):
