@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-BENCH_MODULES = ["civicgrid.workcalendar.bench", "civicgrid.geo.bench", "civicgrid.cases.bench"]
+BENCH_MODULES = [
+    "civicgrid.workcalendar.bench",
+    "civicgrid.geo.bench",
+    "civicgrid.cases.bench",
+    "civicgrid.open311.bench",
+]
 
 
 @dataclass

@@ -61,7 +61,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _ensure_data() -> None:
+def _ensure_data(scenarios: list[Scenario] | None = None) -> None:
+    """Build the demo county if the database has none; print the case count and add it to the
+    descriptions of `scenarios` (this module's by default)."""
     from django.core.management import call_command
 
     from civicgrid.cases.models import Case
@@ -71,18 +73,20 @@ def _ensure_data() -> None:
         call_command("demo", "--if-empty", "--cases", "0")
     count = Case.objects.count()
     print(f"    bench database: {count:,} cases", flush=True)
-    for scenario in SCENARIOS:  # the table in docs/benchmarks.md then says what was measured against
+    # The table in docs/benchmarks.md then says what was measured against.
+    for scenario in SCENARIOS if scenarios is None else scenarios:
         if "Measured with" not in scenario.description:
             scenario.description += f" Measured with {count:,} cases in the database."
 
 
-def _start_server() -> None:
+def _start_server(extra_env: dict[str, str] | None = None) -> None:
+    """Start gunicorn unless it runs; `extra_env` adds settings for this server only."""
     if _state.server is not None:
         return
     _state.port = _free_port()
     atexit.register(_stop_server)
     base = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "CIVICGRID_EMBEDDED_JOBS": "false"}
+    env = {**os.environ, "CIVICGRID_EMBEDDED_JOBS": "false", **(extra_env or {})}
     _state.server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
@@ -120,12 +124,16 @@ def _stop_server() -> None:
     _state.server = None
 
 
-def _request(method: str, path: str, body: dict | None = None, headers: dict | None = None, conn=None):
+def _request(method: str, path: str, body: dict | bytes | None = None, headers: dict | None = None, conn=None):
+    """A dict body is sent as JSON; bytes are sent as they are (the caller sets Content-Type)."""
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", _state.port, timeout=60)
     try:
-        payload = json.dumps(body).encode() if body is not None else None
-        all_headers = {"Content-Type": "application/json"} if body is not None else {}
+        if isinstance(body, bytes):
+            payload, all_headers = body, {}
+        else:
+            payload = json.dumps(body).encode() if body is not None else None
+            all_headers = {"Content-Type": "application/json"} if body is not None else {}
         conn.request(method, path, body=payload, headers={**all_headers, **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
@@ -198,11 +206,17 @@ def _remember_for_cleanup() -> None:
 
 def _cleanup_created() -> None:
     """Delete the cases the scenario created (the bench database is often the demo's) and give their numbers back."""
-    from civicgrid.cases.models import Case, CaseNumberSequence
-
     scenario = SCENARIOS[0]
     scenario.description += _cpu_text()
-    Case.objects.filter(pk__gte=_state.first_new_id, description=BENCH_DESCRIPTION).delete()
+    _delete_created(BENCH_DESCRIPTION)
+
+
+def _delete_created(description: str) -> None:
+    """Delete the cases with `description` created since `_remember_for_cleanup()` (with what
+    cascades from them) and put the case number sequences back."""
+    from civicgrid.cases.models import Case, CaseNumberSequence
+
+    Case.objects.filter(pk__gte=_state.first_new_id, description=description).delete()
     for pk, last in _state.sequences.items():
         CaseNumberSequence.objects.filter(pk=pk).update(last=last)
     CaseNumberSequence.objects.exclude(pk__in=list(_state.sequences)).delete()
