@@ -169,6 +169,9 @@ class Case(models.Model):
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             # Duplicate suggestions: same category, recent.
             models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # Newest first (全部案件, the API's default list, date windows), also by status.
+            models.Index(fields=["created_at", "id"], name="case_created"),
+            models.Index(fields=["status", "created_at"], name="case_status_created"),
             # The 督办 queue: the few supervised cases, without reading every open case.
             models.Index(fields=["status"], condition=models.Q(supervised=True), name="case_supervised_status"),
         ]
