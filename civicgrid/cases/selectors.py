@@ -90,7 +90,9 @@ def queue_cases(user: User, key: str, now: datetime | None = None) -> QuerySet[C
     elif key == "overdue":
         qs = qs.overdue(now)
     elif key == "supervised":
-        qs = qs.open().filter(supervised=True)
+        # supervised__in, not supervised=True: Django writes the latter as a bare column, which
+        # SQLite's planner cannot match to the (supervised, status) index.
+        qs = qs.open().filter(supervised__in=[True])
     elif key == "all":
         return qs.order_by("-created_at", "-id")
     else:
