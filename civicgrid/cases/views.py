@@ -36,6 +36,7 @@ from civicgrid.cases.services import (
     case_act,
     case_report,
 )
+from civicgrid.cases.templatetags import case_tags
 from civicgrid.cases.workflow import TERMINAL, Action, Status, actions_available
 from civicgrid.catalog.models import Category
 from civicgrid.core.htmx import htmx_partial
@@ -105,6 +106,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     # "all" the newest first.
     qs = qs.select_related("category", "handling_unit")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    cases, now = list(page.object_list), timezone.now()
     params = request.GET.copy()
     params.pop("page", None)
     params["queue"] = key
@@ -112,17 +114,37 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "queues": [{"key": q.key, "label": q.label, "count": counts.get(q.key)} for q in queues],
         "queue": key,
         "page": page,
-        "cases": list(page.object_list),
+        "cases": cases,
+        "rows": _rows(cases, now),
         "error": error,
         "querystring": params.urlencode(),
         "newest_first": key == "all",
-        "now": timezone.now(),
+        "now": now,
     }
     if partial:
         return render(request, "cases/_case_list.html", context)
     # Bound to the query so the bar shows what is applied (it is never validated: case_filter is).
     context["filter_form"] = FilterForm(params, user=user)
     return render(request, "cases/workbench.html", context)
+
+
+def _rows(cases: list[Case], now) -> list[dict]:
+    """What each row of the list shows, worked out here once: the template only prints it
+    (filters and {% url %} per row were most of a queue page's time)."""
+    detail = reverse("cases:detail", args=[0])[: -len("0/")]
+    rows = []
+    for case in cases:
+        light = case.light(now)
+        rows.append(
+            {
+                "case": case,
+                "url": f"{detail}{case.pk}/",
+                "light": light,
+                "light_label": case_tags.light_label(light),
+                "deadline": case_tags.deadline_text(case, now),
+            }
+        )
+    return rows
 
 
 #
