@@ -155,8 +155,9 @@ def _rows(cases: list[Case], now) -> list[dict]:
 def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None = None) -> dict:
     user = request.user
     now = timezone.now()
+    actions = _actions_for(user, case)
     forms = []
-    for action in _actions_for(user, case):
+    for action in actions:
         if bound is not None and bound.action == action:
             forms.append(bound)
         else:
@@ -193,7 +194,7 @@ def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None =
     show_contact = selectors.can_see_contact(user)
     if show_contact and case.reporter_phone:
         audit_contact_view(actor=user, obj=case, request=request, note=_("案件页面"))
-    can_merge = Action.MERGE in _actions_for(user, case)
+    can_merge = Action.MERGE in actions
     return {
         "case": case,
         "finished": case.status in TERMINAL,

@@ -61,6 +61,23 @@ class ViewTestCase(TestCase):
         case.refresh_from_db()
         return case
 
+    def self_handled_report(self, description: str) -> Case:
+        """Ivy reports from her phone a problem she has already handled herself."""
+        self.login("ivy")
+        data = {
+            "channel": "inspector",
+            "category": self.made["category"].pk,
+            "lon": EAST_POINT[0],
+            "lat": EAST_POINT[1],
+            "description": description,
+            "self_handled": "on",
+            "photos": photo(),
+        }
+        self.assertRedirects(self.client.post("/cases/m/", data), "/cases/m/")
+        case = Case.objects.get()
+        self.assertEqual(case.status, Status.SELF_HANDLED)
+        return case
+
     def service(self, case: Case, action: str, who: str, **kwargs) -> Case:
         case.refresh_from_db()
         return case_act(
@@ -746,19 +763,7 @@ class HtmlBranchTests(ViewTestCase):
 
     def test_it_sends_a_refused_self_handled_report_to_filing(self):
         # The approved review is ReportTests.test_it_takes_a_self_handled_report_from_the_phone_to_review.
-        self.login("ivy")
-        data = {
-            "channel": "inspector",
-            "category": self.made["category"].pk,
-            "lon": EAST_POINT[0],
-            "lat": EAST_POINT[1],
-            "description": "路面坑洼，已填补",
-            "self_handled": "on",
-            "photos": photo(),
-        }
-        self.assertRedirects(self.client.post("/cases/m/", data), "/cases/m/")
-        case = Case.objects.get()
-        self.assertEqual(case.status, Status.SELF_HANDLED)
+        case = self.self_handled_report("路面坑洼，已填补")
         self.assertEqual(self.page(case, "otto").offered[:2], ["approve_self_handled", "refuse_self_handled"])
 
         self.submit(case, "refuse_self_handled", "otto", note="照片看不出已处理")
@@ -859,19 +864,7 @@ class ReportTests(ViewTestCase):
         self.assertContains(response, "获取当前位置")
 
     def test_it_takes_a_self_handled_report_from_the_phone_to_review(self):
-        self.login("ivy")
-        data = {
-            "channel": "inspector",
-            "category": self.made["category"].pk,
-            "lon": EAST_POINT[0],
-            "lat": EAST_POINT[1],
-            "description": "路边小广告，已清除",
-            "self_handled": "on",
-            "photos": photo(),
-        }
-        self.assertRedirects(self.client.post("/cases/m/", data), "/cases/m/")
-        case = Case.objects.get()
-        self.assertEqual(case.status, Status.SELF_HANDLED)
+        case = self.self_handled_report("路边小广告，已清除")
         self.act_ok(case, "approve_self_handled", "otto")
         self.assertEqual(case.status, Status.CLOSED)
 
