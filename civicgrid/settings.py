@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "civicgrid.open311",
     "civicgrid.notifications",
     "civicgrid.hotline",
+    "civicgrid.portal",
 ]
 
 MIDDLEWARE = [

@@ -127,6 +127,9 @@ class ActionForm(forms.Form):
                 widget=FastSelect,
             )
             self.fields["unit"].error_messages["required"] = _("请选择处置单位")
+            if action == Action.REOPEN and case.handling_unit_id:
+                # Reopened after a 不满意: back to the unit that handled it, unless changed.
+                self.fields["unit"].initial = case.handling_unit_id
             if not self.is_bound:
                 # Drawn, not validated: read the units once (Django's Select asks the first
                 # choice whether it is empty before drawing them all, which ran the query twice).

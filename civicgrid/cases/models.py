@@ -131,6 +131,7 @@ class Case(models.Model):
     extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
     return_count = models.PositiveIntegerField(_("回退次数"), default=0)
     deferral_count = models.PositiveIntegerField(_("缓办次数"), default=0)
+    reopen_count = models.PositiveIntegerField(_("不满意重办次数"), default=0)
     resolution_mode = models.CharField(_("解决方式"), max_length=16, choices=ResolutionMode.choices, blank=True)
     duplicate_of = models.ForeignKey(
         "self", verbose_name=_("重复于"), null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
@@ -275,10 +276,55 @@ class CaseEvent(models.Model):
             return str(_("上报"))
         if self.action == "attach":
             return str(_("上传附件"))
+        if self.action == "rate":
+            return str(_("群众评价"))
         try:
             return str(Action(self.action).label)
         except ValueError:
             return self.action
+
+
+class Satisfaction(models.TextChoices):
+    """The reporter's rating of a closed case (portal) or the caller's at the 12345 回访."""
+
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY = "basically", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class Rating(models.Model):
+    """One rating of a closed case by the person who reported it, kept as given (raw level).
+
+    Whether 基本满意 counts as satisfied is the evaluation's setting, not decided here. A
+    不满意 puts the case before the shift lead (Status.REVIEW); see cases.services.case_rate.
+    """
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("群众评价")
+        HOTLINE = "hotline", _("12345 回访")
+
+    case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="ratings")
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    satisfaction = models.CharField(_("满意度"), max_length=12, choices=Satisfaction.choices)
+    comment = models.TextField(_("评价内容"), max_length=500, blank=True)
+    # The handling unit at the time of the rating: satisfaction per unit.
+    unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("处置单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("评价时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("满意度评价")
+        verbose_name_plural = _("满意度评价")
+        ordering = ["case", "created_at", "id"]
+        indexes = [
+            # Satisfaction figures over a period.
+            models.Index(fields=["created_at"], name="rating_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.satisfaction}"
 
 
 class Attachment(models.Model):

@@ -25,9 +25,19 @@ from civicgrid.cases.models import (
     CaseNumberSequence,
     CaseStage,
     Channel,
+    Rating,
     ResolutionMode,
+    Satisfaction,
 )
-from civicgrid.cases.workflow import TERMINAL, Action, Requirement, Status, TransitionRefused, transition_for
+from civicgrid.cases.workflow import (
+    TERMINAL,
+    TRANSITIONS,
+    Action,
+    Requirement,
+    Status,
+    TransitionRefused,
+    transition_for,
+)
 from civicgrid.catalog.models import Stage
 from civicgrid.core.inserts import insert
 from civicgrid.core.models import OrgUnit, Role, User
@@ -308,7 +318,7 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
         if row.resumes:
             _resume(case, now)
         for counter in row.counts:
-            if counter in ("rework", "extension", "return", "deferral"):
+            if counter in ("rework", "extension", "return", "deferral", "reopen"):
                 setattr(case, f"{counter}_count", getattr(case, f"{counter}_count") + 1)
         if row.back:
             # Back to where the request was made from (its event went from there to here).
@@ -375,6 +385,11 @@ def _apply(case: Case, action: Action, data: ActInput, event_data: dict, actor: 
         _extend(case, Decimal(requested.data["amount"]), now)
         event_data["amount"] = requested.data["amount"]
         event_data["time_unit"] = requested.data.get("time_unit", "")
+    elif action == Action.REOPEN:
+        # Back to a unit (the one that handled it, unless the shift lead chose another): it signs
+        # for the case again and a new handling clock runs.
+        case.handling_unit_id = event_data["unit"]["id"]
+        case.closed_at = None
     elif action == Action.MERGE:
         case.duplicate_of = Case.objects.get(number=event_data["duplicate_of"])
     elif action in (Action.CLOSE, Action.APPROVE_SELF_HANDLED, Action.APPROVE_VOID):
@@ -387,6 +402,72 @@ def _apply(case: Case, action: Action, data: ActInput, event_data: dict, actor: 
         case.urgent = True
     if action in (Action.REJECT, Action.MERGE):
         case.closed_at = now
+
+
+#
+# Ratings (满意度)
+#
+
+
+def case_rate(
+    *,
+    case_id: int,
+    satisfaction: str,
+    comment: str = "",
+    source: str = Rating.Source.PORTAL,
+    now: datetime | None = None,
+) -> Rating:
+    """Record the reporter's rating of a closed case; 不满意 puts it before the shift lead.
+
+    One rating per source and closure: after a 不满意 the case is reopened or kept closed, and
+    a case closed again may be rated again. The event carries no actor (the public rated).
+    """
+    now = now or timezone.now()
+    try:
+        level = Satisfaction(satisfaction)
+    except ValueError:
+        raise InvalidInput(_("请选择满意、基本满意或不满意"), "satisfaction") from None
+    comment = (comment or "").strip()
+    if len(comment) > 500:
+        raise InvalidInput(_("评价内容不能超过 500 字"), "comment")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None:
+            raise CaseNotFound(_("案件不存在"))
+        if case.status != Status.CLOSED:
+            raise CaseConflict(_("案件办结后才能评价。"), case=case)
+        closed = case.events.filter(to_status=Status.CLOSED).exclude(from_status=Status.CLOSED).order_by("-at", "-id")
+        closed_at = closed.values_list("at", flat=True).first() or case.closed_at
+        if closed_at and case.ratings.filter(source=source, created_at__gte=closed_at).exists():
+            raise CaseConflict(_("您已评价过本次办理结果。"), case=case)
+        from_status = case.status
+        if level == Satisfaction.DISSATISFIED:
+            row = TRANSITIONS[Action.DISSATISFIED]
+            case.status = row.target
+            _start_stage(case, row.starts, now)
+            case.version += 1
+            case.save()
+            action = row.action
+        else:
+            action = "rate"
+        event = CaseEvent.objects.create(
+            case=case,
+            action=action,
+            from_status=from_status,
+            to_status=case.status,
+            at=now,
+            note=comment,
+            data={"satisfaction": level.value, "source": source},
+        )
+        return Rating.objects.create(
+            case=case,
+            source=source,
+            satisfaction=level,
+            comment=comment,
+            unit_id=case.handling_unit_id,
+            event=event,
+            created_at=now,
+        )
 
 
 #

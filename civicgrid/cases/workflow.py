@@ -37,6 +37,8 @@ class Status(models.TextChoices):
     PENDING_CLOSE = "pending_close", _("待结案")
     SELF_HANDLED = "self_handled", _("自处理待审核")
     CLOSED = "closed", _("已结案")
+    # A reporter rated the closed case 不满意: it waits for the shift lead's review (复核).
+    REVIEW = "review", _("不满意待复核")
     REJECTED = "rejected", _("不予立案")
     VOIDED = "voided", _("已作废")
     MERGED = "merged", _("已合并")
@@ -76,6 +78,10 @@ class Action(models.TextChoices):
     SUPERVISE = "supervise", pgettext_lazy("case action", "督办")
     REMIND = "remind", _("催办")
     MARK_URGENT = "mark_urgent", _("标记紧急")
+    # The public's 不满意 on a closed case and the shift lead's review of it.
+    DISSATISFIED = "dissatisfied", _("群众评价不满意")
+    REOPEN = "reopen", _("重新办理")
+    KEEP_CLOSED = "keep_closed", _("维持结案并答复")
 
 
 class Requirement(StrEnum):
@@ -206,6 +212,21 @@ TRANSITIONS: dict[Action, Transition] = {
         ),
         # 合并: a duplicate closes with a link to the case it duplicates.
         _t(A.MERGE, {S.VERIFYING, S.PENDING_FILING}, S.MERGED, {R.OPERATOR, R.SHIFT_LEAD}, requires={Q.DUPLICATE_OF}),
+        # 不满意复核: a reporter's 不满意 (portal rating or 12345 回访) reopens the closed case for
+        # the shift lead, who sends it back to a unit (counted) or keeps it closed with a written
+        # reply to the reporter. No staff role rates: cases.services.case_rate applies that row.
+        _t(A.DISSATISFIED, {S.CLOSED}, S.REVIEW, set(), starts=Stage.CLOSE),
+        _t(
+            A.REOPEN,
+            {S.REVIEW},
+            S.DISPATCHED,
+            {R.SHIFT_LEAD},
+            requires={Q.UNIT},
+            ends=Stage.CLOSE,
+            starts=Stage.HANDLE,
+            counts=("reopen",),
+        ),
+        _t(A.KEEP_CLOSED, {S.REVIEW}, S.CLOSED, {R.SHIFT_LEAD}, requires={Q.REASON}, ends=Stage.CLOSE),
         # 督办 / 催办 / 紧急: marks on an open case; the status does not change.
         _t(A.SUPERVISE, OPEN, None, {R.LEADER, R.SHIFT_LEAD}, requires={Q.REASON}, counts=("supervise",)),
         _t(A.REMIND, OPEN, None, CENTER | {R.LEADER}, counts=("remind",)),

@@ -45,6 +45,7 @@ ACTS_NEXT: dict[str, str] = {
     S.DEFERRAL_REQUESTED: Role.SHIFT_LEAD,
     S.CHECKING: "assignee",
     S.PENDING_CLOSE: Role.SHIFT_LEAD,
+    S.REVIEW: Role.SHIFT_LEAD,
 }
 BATCH = 500
 # Event ids missing below the watermark are looked for again for this long.

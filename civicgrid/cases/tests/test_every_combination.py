@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import TestCase
 
 from civicgrid.cases.models import Case, CaseEvent
-from civicgrid.cases.services import ActInput, ActionForbidden, CaseConflict, CaseNotFound, case_act
+from civicgrid.cases.services import ActInput, ActionForbidden, CaseConflict, CaseNotFound, case_act, case_rate
 from civicgrid.cases.tests.fixtures import build_people, photo, report
 from civicgrid.cases.workflow import TRANSITIONS, Action, Status
 from civicgrid.core.models import Role, User
@@ -87,6 +87,13 @@ class EveryCombinationTests(TestCase):
             cls._step(merged, "merge", "otto", {"duplicate_of": cls.original.number})
             merged.refresh_from_db()
             cls.cases[Status.MERGED] = merged
+            # 不满意待复核: a closed case its reporter rated 不满意 (no staff action leads there).
+            review = report(made)
+            for action, who, extra in PATHS[Status.CLOSED]:
+                cls._step(review, action, who, extra)
+            case_rate(case_id=review.pk, satisfaction="dissatisfied", comment="没修好")
+            review.refresh_from_db()
+            cls.cases[Status.REVIEW] = review
 
     @classmethod
     def _inputs(cls, case: Case, action: str, extra: dict | None = None) -> ActInput:
