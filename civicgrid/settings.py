@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "civicgrid.notifications",
     "civicgrid.hotline",
     "civicgrid.portal",
+    "civicgrid.evaluation",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ admin.site.index_title = _("基础数据管理")
 api_v1 = [
     path("calendar/", include("civicgrid.workcalendar.urls")),
     path("geo/", include("civicgrid.geo.api_urls")),
+    path("evaluation/", include("civicgrid.evaluation.api_urls")),
     path("hotline/", include("civicgrid.hotline.urls")),
     path("notifications/", include("civicgrid.notifications.urls")),
     path("", include("civicgrid.cases.api_urls")),
