@@ -67,10 +67,12 @@ from civicgrid.cases.models import (
     CaseNumberSequence,
     CaseStage,
     Channel,
+    Rating,
     ResolutionMode,
+    Satisfaction,
 )
 from civicgrid.cases.services import WARN_SHARE, _copy_to_case
-from civicgrid.cases.workflow import TERMINAL, Action, Requirement, Status, transition_for
+from civicgrid.cases.workflow import TERMINAL, TRANSITIONS, Action, Requirement, Status, transition_for
 from civicgrid.catalog.models import Category, Stage, StageTimeLimit
 from civicgrid.core.models import OrgUnit, Role, User
 from civicgrid.geo.models import Grid
@@ -177,6 +179,16 @@ P_REWORK2 = 0.005
 P_LATE = 0.16  # handling of a category with a time limit ends after its deadline
 P_REMIND_LATE, P_SUPERVISE_LATE = 0.5, 0.3
 MODE_WEIGHTS = {ResolutionMode.SERVICE: 70, ResolutionMode.MANAGEMENT: 20, ResolutionMode.ENFORCEMENT: 10}
+# Ratings of closed cases: the public rates on the portal, 12345 callers at the hotline's 回访.
+RATED_CHANNELS = {Channel.PUBLIC: Rating.Source.PORTAL, Channel.HOTLINE: Rating.Source.HOTLINE}
+P_RATED = {Channel.PUBLIC: 0.55, Channel.HOTLINE: 0.9}
+SATISFACTION_WEIGHTS = {Satisfaction.SATISFIED: 82, Satisfaction.BASICALLY: 13, Satisfaction.DISSATISFIED: 5}
+P_REOPEN = 0.6  # of 不满意 reviews: back to the unit; else kept closed with a reply
+COMMENTS = {
+    Satisfaction.SATISFIED: ["处理很及时，谢谢", "已经修好了", ""],
+    Satisfaction.BASICALLY: ["处理了，但时间有点长", ""],
+    Satisfaction.DISSATISFIED: ["问题没有彻底解决", "过几天又出现了", "现场仍有残留"],
+}
 
 REASONS = {
     A.VERIFY_DENY: ["现场未发现该问题", "问题已自行消失", "位置描述有误，现场无此问题"],
@@ -192,6 +204,7 @@ REASONS = {
     A.CHECK_FAIL: ["现场问题未彻底解决", "处置不到位，仍有残留"],
     A.REFUSE_SELF_HANDLED: ["处置后照片不清晰，请立案处置"],
     A.SUPERVISE: ["超期未处置，请尽快办理", "群众反映强烈，请限期解决"],
+    A.KEEP_CLOSED: ["经复核，问题已按标准处置完毕，感谢您的监督", "该问题已处理，后续由责任单位加强日常巡查"],
 }
 DETAILS = [
     "影响市容环境，请尽快处理",
@@ -456,6 +469,8 @@ class CaseSimulation:
         # Photos as services.attachment_add would store them; "_event" is the event row they
         # belong to, and the writer fills in the ids and which pool file they show.
         self.attachments: list[_Row] = []
+        # Ratings as services.case_rate writes them; "_event" is their event row.
+        self.ratings: list[_Row] = []
 
     # services.case_report
     def report(
@@ -555,7 +570,7 @@ class CaseSimulation:
         if row.resumes:
             self._resume(at)
         for counter in row.counts:
-            if counter in ("rework", "extension", "return", "deferral"):
+            if counter in ("rework", "extension", "return", "deferral", "reopen"):
                 setattr(case, f"{counter}_count", getattr(case, f"{counter}_count") + 1)
         if row.back:
             # Back to where the request was made from (its event went from there to here).
@@ -568,6 +583,34 @@ class CaseSimulation:
         case.version += 1
         self._event(row.action, from_status, actor, at, note, data)
         self._photos(photos, Attachment.Kind.AFTER if row.action == A.HANDLED else Attachment.Kind.BEFORE, actor, at)
+
+    # services.case_rate
+    def rate(self, satisfaction: str, at: datetime, *, comment: str = "", source: str = Rating.Source.PORTAL) -> None:
+        case = self.case
+        if case.status != S.CLOSED:
+            raise AssertionError("only a closed case is rated")
+        level = Satisfaction(satisfaction)
+        from_status = case.status
+        if level == Satisfaction.DISSATISFIED:
+            row = TRANSITIONS[A.DISSATISFIED]
+            case.status = row.target
+            self._start(row.starts, at)
+            case.version += 1
+            action = row.action
+        else:
+            action = "rate"
+        self._event(action, from_status, None, at, comment.strip(), {"satisfaction": level.value, "source": source})
+        self.ratings.append(
+            _row(
+                Rating,
+                source=source,
+                satisfaction=level,
+                comment=comment.strip(),
+                unit_id=case.handling_unit_id,
+                created_at=at,
+                _event=self.events[-1],
+            )
+        )
 
     def _apply(self, action: Action, data: dict, at: datetime) -> None:
         case = self.case
@@ -585,6 +628,9 @@ class CaseSimulation:
             case.assignee_id = None
         elif action == A.APPROVE_RETURN:
             case.handling_unit_id = None
+        elif action == A.REOPEN:
+            case.handling_unit_id = data["unit"]["id"]
+            case.closed_at = None
         elif action == A.APPROVE_EXTENSION:
             requested = next(e for e in reversed(self.events) if e.action == A.REQUEST_EXTENSION)
             self._extend(Decimal(requested.data["amount"]))
@@ -736,6 +782,8 @@ class _Plan:
     remind: bool = False
     supervise: bool = False
     mode: str = ResolutionMode.SERVICE
+    rating: str = ""  # the first rating after closing ("" = drawn, "none" = not rated)
+    review: str = ""  # after a 不满意: "reopen" or "keep" ("" = drawn)
     # Steering (recent cases kept open in a given status).
     target: str = ""
     stop_after: str = ""
@@ -758,6 +806,7 @@ LIVE = [
     (S.PENDING_CLOSE, "", {}, 4),
     (S.PROCESSING, A.SIGN, {"unit": HANDLER_UNIT, "category": "污水井盖", "late": True}, 3),
     (S.PROCESSING, A.SUPERVISE, {"unit": HANDLER_UNIT, "category": "雨水井盖", "late": True, "supervise": True}, 3),
+    (S.REVIEW, "", {"channel": Channel.PUBLIC, "rating": Satisfaction.DISSATISFIED}, 2),
 ]
 # Finished cases steered through the rarer branches, so that every action occurs.
 SHOWCASE = [
@@ -775,6 +824,8 @@ SHOWCASE = [
     {"reject": True},
     {"reworks": 2, "category": "道路不洁"},
     {"late": True, "remind": True, "supervise": True, "urgent": True, "category": "暴露垃圾"},
+    {"channel": Channel.PUBLIC, "rating": Satisfaction.DISSATISFIED, "review": "reopen"},
+    {"channel": Channel.HOTLINE, "rating": Satisfaction.DISSATISFIED, "review": "keep"},
 ]
 
 
@@ -1020,9 +1071,44 @@ class HistoryGenerator:
                 else:
                     go(A.CHECK_PASS, w.users_by_id[case.assignee_id], t)
             go(A.CLOSE, lead, self._after(sim.last_at, 10, 300, rng))
+            self._ratings(sim, p, rng, go, reason, handler)
         except _Stop:
             pass
         return sim
+
+    def _ratings(self, sim, p: _Plan, rng, go, reason, handler: User) -> None:
+        """The reporter's rating after closing; a 不满意 is reviewed: reopened (and handled, checked,
+        closed and maybe rated again) or kept closed with a reply."""
+        source = RATED_CHANNELS.get(sim.case.channel)
+        if source is None:
+            return
+        w = self.world
+        lead = w.user("shift_lead")
+        for rnd in range(2):
+            if rnd == 0 and p.rating:
+                level = None if p.rating == "none" else p.rating
+            else:
+                level = _weighted(rng, SATISFACTION_WEIGHTS) if rng.random() < P_RATED[sim.case.channel] else None
+            if level is None:
+                return
+            at = self._after(sim.last_at, 60, 3 * 1440, rng, office=False)
+            if at > self.now:
+                raise _Stop
+            sim.rate(level, at, comment=rng.choice(COMMENTS[level]), source=source)
+            if p.target and sim.case.status == p.target:
+                raise _Stop
+            if level != Satisfaction.DISSATISFIED:
+                return
+            t = self._after(at, 30, 600, rng)
+            review = (p.review if rnd == 0 else "") or ("reopen" if rng.random() < P_REOPEN else "keep")
+            if review == "keep":
+                go(A.KEEP_CLOSED, lead, t, note=reason(A.KEEP_CLOSED))
+                return
+            go(A.REOPEN, lead, t, unit=w.units_by_id[sim.case.handling_unit_id])
+            go(A.SIGN, handler, self._after(sim.last_at, 10, 240, rng))
+            self._handle_round(sim, p, rng, go, reason, handler, 1)
+            go(A.CHECK_PASS, w.users_by_id[sim.case.assignee_id], self._after(sim.last_at, 40, 1440, rng))
+            go(A.CLOSE, lead, self._after(sim.last_at, 10, 300, rng))
 
     def _handle_round(self, sim, p: _Plan, rng, go, reason, handler: User, rnd: int) -> None:
         w = self.world
@@ -1173,7 +1259,7 @@ class HistoryWriter:
         self.next_event_id = (CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         self.sequences: dict[tuple[str, int], CaseNumberSequence] = {}
         self.tz = ZoneInfo(settings.TIME_ZONE)
-        self.cases = self.stages = self.events = self.attachments = 0
+        self.cases = self.stages = self.events = self.attachments = self.ratings = 0
         self.pool = photo_pool() if photos else None
         self.themes = {pk: theme_for(name) for pk, name in Category.objects.values_list("pk", "name")} if photos else {}
 
@@ -1211,6 +1297,12 @@ class HistoryWriter:
         _insert(CaseEvent, events, with_pk=True)
         attachments = self._attachments(sims) if self.pool is not None else []
         _insert(Attachment, attachments)
+        ratings = []
+        for sim in sims:
+            for row in sim.ratings:
+                row.case_id, row.event_id = sim.case.id, row._event.id
+                ratings.append(row)
+        _insert(Rating, ratings)
         for seq in self.sequences.values():
             CaseNumberSequence.objects.filter(pk=seq.pk).update(last=seq.last)
         # Case and event ids were given here, not by the database: move PostgreSQL's sequences past them.
@@ -1221,6 +1313,7 @@ class HistoryWriter:
         self.stages += len(stages)
         self.events += len(events)
         self.attachments += len(attachments)
+        self.ratings += len(ratings)
 
     def _attachments(self, sims: list[CaseSimulation]) -> list[_Row]:
         from civicgrid.cases.demo_photos import shot_for

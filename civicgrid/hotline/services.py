@@ -21,8 +21,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from civicgrid.cases import reference
-from civicgrid.cases.models import CaseEvent, Channel
-from civicgrid.cases.services import InvalidInput, ReportInput, case_report
+from civicgrid.cases.models import CaseEvent, Channel, Rating
+from civicgrid.cases.services import CaseError, InvalidInput, ReportInput, case_rate, case_report
 from civicgrid.catalog.models import Category
 from civicgrid.geo.coords import CRS_CHOICES
 from civicgrid.hotline import conf
@@ -187,8 +187,10 @@ def work_order_receive(*, payload: dict, now: datetime | None = None) -> Receive
 def visit_receive(*, order_id: str, payload: dict, now: datetime | None = None) -> tuple[VisitResult, bool]:
     """Record the hotline's 回访 of an order's caller; (result, created).
 
-    A 不满意 on a closed case is recorded and counted; the workflow has no action that reopens
-    a closed case (CLOSED is terminal in civicgrid.cases.workflow), so nothing else changes.
+    The result is also the caller's rating of the case (cases.services.case_rate, source
+    "hotline"), once per closure: a 不满意 on a closed case puts it before the shift lead, who
+    reopens it to a unit or keeps it closed with a reply. A visit to a case that is not closed
+    (or one already rated for this closure) is kept here only.
     """
     if not isinstance(payload, dict):
         raise InvalidInput(_("请求体应为 JSON 对象"), None)
@@ -217,9 +219,26 @@ def visit_receive(*, order_id: str, payload: dict, now: datetime | None = None) 
                 note=note,
                 received_at=now or timezone.now(),
             )
+            _rate_case(visit)
     except IntegrityError:
         return VisitResult.objects.get(work_order=order, visit_id=visit_id), False
     return visit, True
+
+
+def _rate_case(visit: VisitResult) -> None:
+    if visit.case_id is None:
+        return
+    try:
+        with transaction.atomic():
+            case_rate(
+                case_id=visit.case_id,
+                satisfaction=visit.satisfaction,
+                comment=visit.note[:500],
+                source=Rating.Source.HOTLINE,
+                now=visit.visited_at,
+            )
+    except CaseError:
+        pass  # not closed, or already rated for this closure: the visit is on record here
 
 
 #

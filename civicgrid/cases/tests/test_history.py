@@ -16,9 +16,9 @@ from django.urls import reverse
 
 from civicgrid.cases.demo_photos import POOL_DIR, SHOTS, THEMES
 from civicgrid.cases.history import CaseSimulation, HistoryWriter, World, history_build, history_shares
-from civicgrid.cases.models import Attachment, Case, CaseEvent, CaseNumberSequence, CaseStage, Channel
+from civicgrid.cases.models import Attachment, Case, CaseEvent, CaseNumberSequence, CaseStage, Channel, Rating
 from civicgrid.cases.selectors import queue_counts, queues_for
-from civicgrid.cases.services import ActInput, ReportInput, case_act, case_report
+from civicgrid.cases.services import ActInput, ReportInput, case_act, case_rate, case_report
 from civicgrid.cases.tests.fixtures import photo
 from civicgrid.cases.workflow import Action, Status, transition_for
 from civicgrid.catalog.models import Category
@@ -27,7 +27,7 @@ from civicgrid.core.models import OrgUnit, Role, User
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in 崇义
 CASES = 600
-A = Action
+A, S = Action, Status
 
 
 class _Rollback(Exception):
@@ -93,7 +93,7 @@ class HistoryTests(TestCase):
 
     def test_it_goes_through_every_branch(self):
         actions = set(CaseEvent.objects.values_list("action", flat=True))
-        self.assertEqual(actions, {*Action.values, "report"})
+        self.assertEqual(actions, {*Action.values, "report", "rate"})
         self.assertEqual(set(Case.objects.values_list("status", flat=True)), set(Status.values))
         self.assertEqual(set(Case.objects.values_list("channel", flat=True)), set(Channel.values))
         self.assertTrue(Case.objects.exclude(duplicate_of=None).filter(status=Status.MERGED).exists())
@@ -132,6 +132,14 @@ class HistoryTests(TestCase):
             for event in events[1:]:
                 self.assertEqual(event.from_status, status, case.number)
                 self.assertGreaterEqual(event.at, at)
+                if event.actor_id is None:  # the public's rating: case_rate, not a staff action
+                    self.assertIn(event.action, ("rate", A.DISSATISFIED), case.number)
+                    self.assertEqual(event.from_status, S.CLOSED, case.number)
+                    expected = S.REVIEW if event.action == A.DISSATISFIED else S.CLOSED
+                    self.assertEqual(event.to_status, expected, case.number)
+                    status, at = event.to_status, event.at
+                    seen.append(event)
+                    continue
                 actor = users[event.actor_id]
                 self.assertEqual((event.actor_role, event.unit_id), (actor.role, actor.org_unit_id))
                 row = transition_for(event.from_status, event.action, event.actor_role)  # raises if not allowed
@@ -142,7 +150,7 @@ class HistoryTests(TestCase):
                     self.assertEqual(event.to_status, row.target or event.from_status, case.number)
                 if actor.role == Role.HANDLER:
                     self.assertEqual(actor.org_unit_id, unit, case.number)
-                if event.action == A.DISPATCH:
+                if event.action in (A.DISPATCH, A.REOPEN):
                     unit = event.data["unit"]["id"]
                 elif event.action == A.APPROVE_RETURN:
                     unit = None
@@ -254,7 +262,33 @@ class HistoryEqualsServicesTests(TestCase):
         grid = world.inspector_grids[0]
         inspector, handler = u("inspector"), u("handler")
         t0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # Monday 09:30 in 崇义
-        hours = [2, 3, 3.5, 4, 5, 6, 7, 8, 26, 27, 30, 200, 210, 230, 240, 250, 260, 262]
+        hours = [
+            2,
+            3,
+            3.5,
+            4,
+            5,
+            6,
+            7,
+            8,
+            26,
+            27,
+            30,
+            200,
+            210,
+            230,
+            240,
+            250,
+            260,
+            262,
+            290,
+            292,
+            293,
+            300,
+            310,
+            312,
+            330,
+        ]
         unit = OrgUnit.objects.get(code="CG12")
         steps = [
             (A.VERIFY_CONFIRM, inspector, {}),
@@ -274,6 +308,14 @@ class HistoryEqualsServicesTests(TestCase):
             (A.HANDLED, handler, {"photos": 1}),
             (A.CHECK_PASS, inspector, {}),
             (A.CLOSE, u("shift_lead"), {}),
+            # The caller is not satisfied: the shift lead reopens it to the unit; closed again, rated again.
+            ("rate", None, {"satisfaction": "dissatisfied", "comment": "又脏了"}),
+            (A.REOPEN, u("shift_lead"), {"unit": unit}),
+            (A.SIGN, handler, {}),
+            (A.HANDLED, handler, {"photos": 1}),
+            (A.CHECK_PASS, inspector, {}),
+            (A.CLOSE, u("shift_lead"), {}),
+            ("rate", None, {"satisfaction": "basically"}),
         ]
         times = [t0 + timedelta(hours=h) for h in hours]
         return grid, t0, list(zip(steps, times[1:], strict=False))
@@ -296,7 +338,11 @@ class HistoryEqualsServicesTests(TestCase):
             (position[a["event_id"]], a["kind"], a["uploaded_by_id"], a["content_type"])
             for a in Attachment.objects.filter(case_id=case_id).order_by("event_id", "id").values()
         ]
-        return case, stages, events, attachments
+        ratings = [
+            (position[r["event_id"]], r["source"], r["satisfaction"], r["comment"], r["unit_id"], r["created_at"])
+            for r in Rating.objects.filter(case_id=case_id).order_by("created_at", "id").values()
+        ]
+        return case, stages, events, attachments, ratings
 
     def test_the_simulation_writes_what_the_services_write(self):
         world = World(seed=1)
@@ -320,6 +366,10 @@ class HistoryEqualsServicesTests(TestCase):
             actor=world.user("operator"),
         )
         for (action, actor, extra), at in steps:
+            if action == "rate":
+                case_rate(case_id=served.pk, source="hotline", now=at, **extra)
+                served.refresh_from_db()
+                continue
             served = case_act(
                 case_id=served.pk,
                 data=ActInput(
@@ -349,7 +399,10 @@ class HistoryEqualsServicesTests(TestCase):
             **report,
         )
         for (action, actor, extra), at in steps:
-            sim.act(action, actor, at, **extra)
+            if action == "rate":
+                sim.rate(extra["satisfaction"], at, comment=extra.get("comment", ""), source="hotline")
+            else:
+                sim.act(action, actor, at, **extra)
         writer = HistoryWriter()
         writer.write([sim])
         simulated = Case.objects.get(pk=sim.case.id)
@@ -358,7 +411,7 @@ class HistoryEqualsServicesTests(TestCase):
         attachments = self.rows(served.pk)[3]
         self.assertEqual(
             [(position, kind) for position, kind, *_rest in attachments],
-            [(0, "before"), (12, "after"), (12, "after"), (13, "before"), (15, "after")],
+            [(0, "before"), (12, "after"), (12, "after"), (13, "before"), (15, "after"), (21, "after")],
         )
         for attachment in Attachment.objects.filter(case=simulated).select_related("event"):
             self.assertEqual(attachment.created_at, attachment.event.at)
@@ -367,13 +420,18 @@ class HistoryEqualsServicesTests(TestCase):
         self.assertEqual(simulated.number, f"{county}-{year}-{int(seq) + 1:06d}")
         self.assertEqual(CaseNumberSequence.objects.get(county_code=county, year=int(year)).last, int(seq) + 1)
         # Stage clocks ran: an extension, a pause, a rework, deadlines from the calendar.
-        case, stages, _events, _attachments = self.rows(served.pk)
+        case, stages, _events, _attachments, ratings = self.rows(served.pk)
         self.assertEqual(
-            [s["stage"] for s in stages], ["verify", "file", "dispatch", "handle", "check", "handle", "check", "close"]
+            [s["stage"] for s in stages],
+            ["verify", "file", "dispatch", "handle", "check", "handle", "check", "close"]
+            + ["close", "handle", "check", "close"],  # the review (a close-stage clock), then handled again
         )
+        self.assertEqual([r[2] for r in ratings], ["dissatisfied", "basically"])
         self.assertEqual(stages[3]["amount"], 2)
         self.assertEqual(len(stages[3]["pauses"]), 1)
-        self.assertEqual((case["status"], case["rework_count"], case["extension_count"]), ("closed", 1, 1))
+        self.assertEqual(
+            (case["status"], case["rework_count"], case["extension_count"], case["reopen_count"]), ("closed", 1, 1, 1)
+        )
 
     def test_the_demo_command_builds_a_small_history(self):
         out = StringIO()

@@ -11,7 +11,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from civicgrid.cases.models import Case, Channel
+from civicgrid.cases.models import Case, Channel, Rating
 from civicgrid.cases.tests.fixtures import EAST_POINT, act, build_people, photo, report
 from civicgrid.cases.workflow import Status
 from civicgrid.hotline.fake import FakeHotline
@@ -331,15 +331,32 @@ class JobAndLanguageTests(HotlineTestCase):
         self.assertEqual(hotline.received[0]["kind"], "return")
         self.assertEqual(hotline.received[0]["note"], "非城管职责")
 
-    def test_a_dissatisfied_visit_of_a_closed_case_is_recorded_and_the_case_stays_closed(self):
-        # The workflow has no action out of 已结案: the result is counted, nothing reopens.
+    def test_a_dissatisfied_visit_of_a_closed_case_puts_it_before_the_shift_lead(self):
         self.post_order(self.order())
         case = Case.objects.get()
         Case.objects.filter(pk=case.pk).update(status=Status.CLOSED)
-        self.assertEqual(self.post_visit(case.external_id, {"satisfaction": "不满意"}).status_code, 201)
+        self.assertEqual(
+            self.post_visit(case.external_id, {"satisfaction": "不满意", "note": "没修好"}).status_code, 201
+        )
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.REVIEW)
+        rating = Rating.objects.get(case=case)
+        self.assertEqual((rating.source, rating.satisfaction, rating.comment), ("hotline", "dissatisfied", "没修好"))
+        self.assertEqual(case.events.last().action, "dissatisfied")
+        self.assertEqual(hotline_satisfaction().rate, Decimal("0.0"))
+        # A visit of a case that is not closed (it is under review now) is kept, and rates nothing.
+        self.assertEqual(self.post_visit(case.external_id, {"satisfaction": "满意"}).status_code, 201)
+        self.assertEqual(Rating.objects.count(), 1)
+        self.assertEqual(VisitResult.objects.count(), 2)
+
+    def test_a_satisfied_visit_rates_the_closed_case_and_it_stays_closed(self):
+        self.post_order(self.order())
+        case = Case.objects.get()
+        Case.objects.filter(pk=case.pk).update(status=Status.CLOSED)
+        self.assertEqual(self.post_visit(case.external_id, {"satisfaction": "基本满意"}).status_code, 201)
         case.refresh_from_db()
         self.assertEqual(case.status, Status.CLOSED)
-        self.assertEqual(hotline_satisfaction().rate, Decimal("0.0"))
+        self.assertEqual(Rating.objects.get(case=case).satisfaction, "basically")
 
     def test_it_explains_bad_input_in_english_when_asked(self):
         response = self.client.post(
