@@ -105,7 +105,11 @@ def workbench(request: HttpRequest) -> HttpResponse:
     # In the queue's order: soonest deadline first (cases without a limit after them), or for
     # "all" the newest first.
     qs = qs.select_related("category", "handling_unit")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(qs, PAGE_SIZE)
+    if key in counts and not error and not any(request.GET.get(f) for f in selectors.FILTER_FIELDS):
+        # The tab's count is this list's count when no filter applies: do not count it twice.
+        paginator.count = counts[key]
+    page = paginator.get_page(request.GET.get("page"))
     cases, now = list(page.object_list), timezone.now()
     params = request.GET.copy()
     params.pop("page", None)

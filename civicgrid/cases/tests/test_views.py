@@ -20,7 +20,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from civicgrid.cases.models import Attachment, Case, CaseEvent, Channel
-from civicgrid.cases.selectors import queue_counts
+from civicgrid.cases.selectors import queue_counts, queues_for
 from civicgrid.cases.services import ActInput, case_act
 from civicgrid.cases.tests.fixtures import EAST_POINT, WEST_POINT, build_people, photo, report
 from civicgrid.cases.workflow import Status
@@ -205,6 +205,24 @@ class WorkbenchTests(ViewTestCase):
             self.client.get("/cases/", {"queue": "file"})
         with self.assertNumQueries(partial):
             self.client.get("/cases/", {"queue": "file"}, headers={"HX-Request": "true"})
+
+    def test_the_list_is_counted_once_with_its_tab(self):
+        for n in range(51):
+            report(self.made, description=f"第 {n} 处", address=f"东街 {n} 号")
+        self.login("sue")
+        counted = [q for q in queues_for(self.made["sue"]) if q.counted]
+        with CaptureQueriesContext(connection) as ctx:
+            response = self.client.get("/cases/", {"queue": "file"})
+        counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+        self.assertEqual(len(counts), len(counted))
+        self.assertEqual(response.context["page"].paginator.num_pages, 2)
+        self.assertContains(response, "下一页")
+        # With a filter the list is counted on its own (the tab counts the whole queue).
+        with CaptureQueriesContext(connection) as ctx:
+            response = self.client.get("/cases/", {"queue": "file", "q": "东街 1"})
+        counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+        self.assertEqual(len(counts), len(counted) + 1)
+        self.assertEqual(response.context["page"].paginator.count, 11)  # 东街 1 号, 10–19 号
 
     def test_it_pages_by_fifty(self):
         for n in range(50):
