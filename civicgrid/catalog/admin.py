@@ -115,9 +115,19 @@ class CategoryAdmin(admin.ModelAdmin):
         "closing_condition_confirmed",
         "is_active",
         "is_public",
+        "publicly_listed",
     )
     list_display_links = ("name",)
-    list_filter = ("kind", SchemeFilter, ConfirmedFilter, HandleLimitFilter, "is_active", "is_public")
+    list_editable = ("publicly_listed",)
+    list_filter = (
+        "kind",
+        SchemeFilter,
+        ConfirmedFilter,
+        HandleLimitFilter,
+        "is_active",
+        "is_public",
+        "publicly_listed",
+    )
     search_fields = ("name", "codes__code", "codes__name", "key")
     list_select_related = ("default_handling_unit",)
     list_per_page = 100
@@ -126,7 +136,21 @@ class CategoryAdmin(admin.ModelAdmin):
     inlines = [CategoryCodeInline, StageTimeLimitInline]
     actions = ["confirm_as_local_standard", "export_selected_yaml", "export_selected_xlsx"]
     fieldsets = (
-        (None, {"fields": ("key", "kind", "name", "major_name", "sort_order", "is_active", "is_public")}),
+        (
+            None,
+            {
+                "fields": (
+                    "key",
+                    "kind",
+                    "name",
+                    "major_name",
+                    "sort_order",
+                    "is_active",
+                    "is_public",
+                    "publicly_listed",
+                )
+            },
+        ),
         (
             _("立案结案条件"),
             {

@@ -81,6 +81,13 @@ class Category(models.Model):
     )
     is_active = models.BooleanField(_("启用"), default=True)
     is_public = models.BooleanField(_("对公众开放"), default=True, help_text=_("市民上报时可以选择此分类。"))
+    # Sensitive categories (say, complaints about a neighbour) stay off the public map, list and
+    # by-number page; the reporter's own private link still shows the case.
+    publicly_listed = models.BooleanField(
+        _("在公众地图和列表中显示"),
+        default=True,
+        help_text=_("不勾选时，此分类的案件不出现在公众地图、案件列表和按编号查询中。"),
+    )
     note = models.TextField(_("备注"), blank=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     # What the reference loader last wrote, field by field. A field whose value differs from
