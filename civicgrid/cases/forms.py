@@ -176,6 +176,12 @@ class ActionForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
                 error_messages={"required": _("请填写原因")},
             )
+            if action == Action.KEEP_CLOSED:
+                # The reason is the reply the reporter reads on the portal's private link.
+                self.fields["note"].label = _("答复群众")
+                self.fields["note"].help_text = _("将显示在群众的查询页面上，请勿填写个人信息。")
+                self.fields["note"].error_messages["required"] = _("请填写给群众的答复")
+                self.fields["note"].widget.attrs["rows"] = 4
 
     @property
     def label(self) -> str:

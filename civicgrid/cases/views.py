@@ -213,6 +213,8 @@ def _detail_context(request: HttpRequest, case: Case, bound: ActionForm | None =
         "phone": case.reporter_phone if show_contact else case.masked_phone,
         "duplicates": selectors.duplicate_candidates(case, user) if can_merge else [],
         "can_merge": can_merge,
+        # The reporter's ratings (portal or 12345 回访), oldest first, for the 满意度评价 box.
+        "ratings": list(case.ratings.select_related("unit")),
         "map_config": {
             "grid": case.grid.geometry,
             "point": [case.lon, case.lat],
