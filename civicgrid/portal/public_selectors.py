@@ -138,7 +138,7 @@ def _step(case: Case, event: CaseEvent, *, private: bool, deferral_reason: str) 
     action, at, data = event.action, event.at, event.data or {}
     unit = (data.get("unit") or {}).get("name", "")
     if action == "report":
-        return Step(at, _("已受理：问题已登记，编号 %(number)s") % {"number": case.number}, "done")
+        return Step(at, _("已受理"), "done")
     if action in (Action.VERIFY_CONFIRM, Action.VERIFY_DENY):
         return Step(at, _("已完成现场核实"), "done")
     if action == Action.FILE:

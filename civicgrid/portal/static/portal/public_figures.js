@@ -19,7 +19,8 @@
         name: d.labels.onTime, type: "bar", data: d.onTime,
         markLine: {
           silent: true, symbol: "none", lineStyle: { color: "#c0362c", type: "dashed" },
-          label: { formatter: d.labels.target + " " + d.target + "%" }, data: [{ yAxis: d.target }]
+          label: { position: "insideStartTop", color: "#c0362c", formatter: d.labels.target + " " + d.target + "%" },
+          data: [{ yAxis: d.target }]
         }
       },
       { name: d.labels.satisfaction, type: "bar", data: d.satisfaction }
