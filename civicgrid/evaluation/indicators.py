@@ -1,0 +1,836 @@
+"""Indicators (评价指标) computed from the case history: CaseEvent, CaseStage, Rating.
+
+Nothing here reads a counter on Case (rework_count, closed_at, status…): every figure is a
+count of history rows, so a period's figures can be recomputed at any time and agree
+wherever they are shown (pages, Excel, API). Each function runs a fixed number of
+aggregate queries, whatever the number of cases.
+
+Conventions (docs/evaluation.md has the full definitions):
+
+* A period is [start, end) in Asia/Shanghai (civicgrid.evaluation.periods). Flows count
+  history rows with start <= at < end. A cohort (应结案数) is the cases that entered in the
+  period; what became of them is read from the history **up to the period's end**, so a
+  period's figures do not change once it is over.
+* Rates are percentages (0–100) as Decimal with two places, rounded half up; None when the
+  denominator is 0.
+* A stage run without a time limit (no deadline) cannot be late: it counts as on time.
+
+How the cohort queries work: an inner queryset yields one row per cohort event with the
+case id, the group key and boolean flags (EXISTS over the case's later history); `_tally`
+wraps it in `SELECT key, COUNT(DISTINCT CASE WHEN <flags> THEN case_id END) … GROUP BY key`,
+so every EXISTS runs once per row and the result is one row per group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import (
+    Avg,
+    BooleanField,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
+
+from civicgrid.cases.models import Case, CaseEvent, CaseStage, Channel, Rating, ResolutionMode, Satisfaction
+from civicgrid.cases.workflow import Action
+from civicgrid.catalog.models import Stage
+from civicgrid.core.models import OrgUnit, Role, User
+from civicgrid.evaluation.models import EvaluationSettings
+from civicgrid.evaluation.periods import Period
+from civicgrid.geo.models import Grid, Region
+
+# Reports made by citizens (监督举报): the public share of reports and the inspectors' missed
+# reports count these channels. Video, leader, media and desk reports are not the public's.
+PUBLIC_CHANNELS = (Channel.PUBLIC, Channel.HOTLINE)
+# Units a case is dispatched to (as cases.services.HANDLING_UNIT_KINDS).
+HANDLING_UNIT_KINDS = (
+    OrgUnit.Kind.DEPARTMENT,
+    OrgUnit.Kind.STREET_OFFICE,
+    OrgUnit.Kind.UTILITY,
+    OrgUnit.Kind.CONTRACTOR,
+)
+LEVELS = ("county", "street", "community", "grid")
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """numerator ÷ denominator as a percentage with two places; None for a zero denominator."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * HUNDRED / Decimal(denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which cases a user's evaluation may count: a region-code prefix and/or one handling unit."""
+
+    region_prefix: str | None = None
+    unit_id: int | None = None
+
+
+EVERYTHING = Scope()
+
+
+#
+# Query helpers
+#
+
+
+def _events(action, period: Period | None = None, scope: Scope = EVERYTHING) -> QuerySet:
+    actions = [action] if isinstance(action, str) else list(action)
+    qs = CaseEvent.objects.filter(action__in=actions).order_by()
+    if period is not None:
+        qs = qs.filter(at__gte=period.start, at__lt=period.end)
+    if scope.region_prefix:
+        qs = qs.filter(case__region_code__startswith=scope.region_prefix)
+    return qs
+
+
+def _case_events(action) -> QuerySet:
+    """The outer row's case's events of these actions, found through the case_id index.
+
+    The action is wrapped (COALESCE) so that no planner picks the (action, at) index, which
+    would scan every event of the action in the period for each outer row: a case has a few
+    dozen events, an action has thousands (SQLite without ANALYZE chose that index).
+    """
+    actions = [action] if isinstance(action, str) else list(action)
+    return CaseEvent.objects.alias(act=Coalesce("action", Value(""))).filter(
+        case_id=OuterRef("case_id"), act__in=actions
+    )
+
+
+def _case_stages(stage: str) -> QuerySet:
+    """The outer row's case's runs of a stage, through the case_id index (see _case_events)."""
+    return CaseStage.objects.alias(st=Coalesce("stage", Value(""))).filter(case_id=OuterRef("case_id"), st=stage)
+
+
+def _later(action, end) -> Exists:
+    """The same case has an `action` event at or after the outer row's time and before `end`."""
+    return Exists(_case_events(action).filter(at__gte=OuterRef("at"), at__lt=end))
+
+
+def _before(action, end) -> Exists:
+    """The same case has an `action` event before `end` (at any earlier time)."""
+    return Exists(_case_events(action).filter(at__lt=end))
+
+
+def _late_stage(stage: str) -> Exists:
+    """The stage run that the outer event ended (same case, ended at the event's instant) was late."""
+    return Exists(_case_stages(stage).filter(ended_at=OuterRef("at"), on_time=False))
+
+
+def _overdue_handling(end, unit=None) -> Exists:
+    """A handling run of the case started at or after the outer row's time was overdue by `end`:
+    its deadline passed before `end` and it had not ended by its deadline."""
+    runs = (
+        _case_stages(Stage.HANDLE)
+        .filter(started_at__gte=OuterRef("at"), deadline__lt=end)
+        .filter(Q(ended_at=None) | Q(ended_at__gt=F("deadline")))
+    )
+    if unit is not None:
+        # Wrapped like the stage: the unit_id index would read all of the unit's runs.
+        runs = runs.alias(u=Coalesce("unit_id", Value(0))).filter(u=unit)
+    return Exists(runs)
+
+
+def _tally(qs: QuerySet, conditions: dict[str, str], *, count: str = "case_id") -> dict:
+    """{key: {name: COUNT(DISTINCT count-column) of the rows meeting the SQL condition}}.
+
+    `qs` is a values() queryset with a `key` column, the `count` column and the flag columns
+    the conditions name (as t.<flag>; "1=1" for every row).
+    """
+    sql, params = qs.query.sql_with_params()
+    columns = ", ".join(f"COUNT(DISTINCT CASE WHEN {cond} THEN t.{count} END)" for cond in conditions.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT t.key, {columns} FROM ({sql}) t GROUP BY t.key", params)
+        return {row[0]: dict(zip(conditions, row[1:], strict=True)) for row in cursor.fetchall()}
+
+
+def _counts(qs: QuerySet, key, **aggregates) -> dict:
+    """{key: {name: value}} from one GROUP BY query."""
+    rows = qs.annotate(key=key).values("key").annotate(**aggregates).order_by()
+    return {row.pop("key"): row for row in rows}
+
+
+def _flagged(qs: QuerySet, key, **flags) -> QuerySet:
+    return qs.annotate(key=key, **flags).values("key", "case_id", "id", *flags)
+
+
+#
+# Rows
+#
+
+
+@dataclass
+class Row:
+    """Common to every row: what is evaluated, and the composite score once computed."""
+
+    id: int
+    code: str
+    name: str
+    score: Decimal | None = field(default=None, kw_only=True)
+    grade: str | None = field(default=None, kw_only=True)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+@dataclass
+class RegionRow(Row):
+    """One street, community or grid (or the county) over a period."""
+
+    level: str = ""
+    grids: int = 0
+    reports: int = 0
+    public_reports: int = 0
+    public_share: Decimal | None = None
+    filed: int = 0
+    voided: int = 0
+    deferred: int = 0
+    should_close: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    overdue: int = 0
+    closure_rate: Decimal | None = None
+    on_time_rate: Decimal | None = None
+    cases_per_grid: Decimal | None = None
+
+
+def _grid_counts(level: str, scope: Scope) -> dict:
+    grids = Grid.objects.all()
+    if scope.region_prefix:
+        grids = grids.filter(region_code__startswith=scope.region_prefix)
+    if level == "grid":
+        return {pk: 1 for pk in grids.values_list("pk", flat=True)}
+    key = {"county": Value(0), "street": F("community__parent_id"), "community": F("community_id")}[level]
+    return {k: row["n"] for k, row in _counts(grids, key, n=Count("id")).items()}
+
+
+def _region_objects(level: str, scope: Scope) -> list[tuple[int, str, str]]:
+    prefix = scope.region_prefix or ""
+    if level == "grid":
+        grids = Grid.objects.filter(region_code__startswith=prefix).order_by("code")
+        return [(g.pk, g.code, g.name or g.code) for g in grids]
+    if level == "county":
+        county = Region.objects.filter(level=Region.Level.COUNTY).order_by("code").first()
+        name = county.name if county else "全县"
+        if prefix:  # a street's users see their own part as the total
+            region = Region.objects.filter(code=prefix).first()
+            return [(0, prefix, region.name if region else prefix)]
+        return [(0, county.code if county else "", name)]
+    # A community's users see their street's row (computed from their community's cases only).
+    regions = Region.objects.filter(level=level, code__startswith=prefix[: {"street": 9, "community": 12}[level]])
+    return [(r.pk, r.code, r.name) for r in regions.order_by("code")]
+
+
+def region_rows(
+    period: Period, level: str = "street", *, scope: Scope = EVERYTHING, config: EvaluationSettings | None = None
+) -> list[RegionRow]:
+    """Streets, communities or grids (where the case was located) over the period.
+
+    * reports: report events in the period (every channel, self-handled included);
+      public_reports: those from PUBLIC_CHANNELS; public_share = public ÷ reports (监督举报率).
+    * filed (立案数): cases filed (file event) or self-handled and approved (approve_self_handled)
+      in the period: the cohort of cases the region should close.
+    * voided: filed cases voided (approve_void) before the period's end; deferred: filed cases
+      deferred (approve_deferral) before the period's end.
+    * should_close (应结案数) = filed − voided − deferred (deferred only when
+      EvaluationSettings.exclude_deferred).
+    * closed (结案数): of should_close, closed (close or approve_self_handled) before the end.
+    * overdue: of should_close, cases with a handling run overdue by the end (its deadline
+      passed before the end and it had not ended by its deadline).
+    * closed_on_time (按期结案数): closed and not overdue.
+    * closure_rate = closed ÷ should_close; on_time_rate = closed_on_time ÷ should_close.
+    * cases_per_grid = filed ÷ the number of unit grids in the region.
+    """
+    config = config or EvaluationSettings.current()
+    if level not in LEVELS:
+        raise ValueError(level)
+    key = Value(0, IntegerField()) if level == "county" else F(f"case__{level}_id")
+    end = period.end
+
+    reports = _counts(
+        _events("report", period, scope),
+        key,
+        reports=Count("id"),
+        public_reports=Count("id", filter=Q(case__channel__in=PUBLIC_CHANNELS)),
+    )
+    cohort = _flagged(
+        _events((Action.FILE, Action.APPROVE_SELF_HANDLED), period, scope),
+        key,
+        voided=_before(Action.APPROVE_VOID, end),
+        deferred=_before(Action.APPROVE_DEFERRAL, end),
+        closed=_later((Action.CLOSE, Action.APPROVE_SELF_HANDLED), end),
+        overdue=_overdue_handling(end),
+    )
+    counted = "NOT t.voided AND NOT t.deferred" if config.exclude_deferred else "NOT t.voided"
+    tallies = _tally(
+        cohort,
+        {
+            "filed": "1=1",
+            "voided": "t.voided",
+            "deferred": "t.deferred AND NOT t.voided",
+            "should_close": counted,
+            "closed": f"{counted} AND t.closed",
+            "closed_on_time": f"{counted} AND t.closed AND NOT t.overdue",
+            "overdue": f"{counted} AND t.overdue",
+        },
+    )
+    grids = _grid_counts(level, scope)
+    rows = []
+    for pk, code, name in _region_objects(level, scope):
+        row = RegionRow(pk, code, name, level=level, grids=grids.get(pk, 0))
+        for attr, value in {**reports.get(pk, {}), **tallies.get(pk, {})}.items():
+            setattr(row, attr, value)
+        row.public_share = rate(row.public_reports, row.reports)
+        row.closure_rate = rate(row.closed, row.should_close)
+        row.on_time_rate = rate(row.closed_on_time, row.should_close)
+        row.cases_per_grid = (
+            (Decimal(row.filed) / row.grids).quantize(CENT, rounding=ROUND_HALF_UP) if row.grids else None
+        )
+        rows.append(row)
+    return rows
+
+
+#
+# Handling units
+#
+
+
+@dataclass
+class UnitRow(Row):
+    """One handling unit over a period."""
+
+    received: int = 0
+    returned: int = 0
+    deferred: int = 0
+    should_close: int = 0
+    handled: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    overdue: int = 0
+    reworked: int = 0
+    extended: int = 0
+    closure_rate: Decimal | None = None
+    on_time_rate: Decimal | None = None
+    rework_rate: Decimal | None = None
+    extension_rate: Decimal | None = None
+    overdue_rate: Decimal | None = None
+    handling_runs: int = 0
+    average_handling_hours: Decimal | None = None
+    rated: int = 0
+    satisfied: int = 0
+    satisfaction_rate: Decimal | None = None
+
+
+def _dispatch_cohort(period: Period, scope: Scope) -> QuerySet:
+    """Dispatch and reopen events of the period with the receiving unit as `unit_key`."""
+    qs = _events((Action.DISPATCH, Action.REOPEN), period, scope).annotate(
+        unit_key=Cast(KT("data__unit__id"), IntegerField())
+    )
+    if scope.unit_id is not None:
+        qs = qs.filter(unit_key=scope.unit_id)
+    return qs
+
+
+def unit_rows(period: Period, *, scope: Scope = EVERYTHING, config: EvaluationSettings | None = None) -> list[UnitRow]:
+    """Handling units over the period; the cohort is the cases dispatched to the unit in it.
+
+    * received (派遣数): cases dispatched (dispatch) or sent back after 不满意 (reopen) to the
+      unit in the period, each case once.
+    * returned (回退数): of received, cases returned (approve_return) after that dispatch and
+      before the end; they leave the unit's denominators (a wrong dispatch is not the unit's).
+    * deferred (缓办数): of received, cases deferred (approve_deferral) after the dispatch and
+      before the end; they leave the denominators when EvaluationSettings.exclude_deferred.
+    * should_close (应结案数) = received − returned − deferred (a case sent to the unit twice
+      in the period counts if either dispatch qualifies).
+    * handled: of should_close, with a 处置反馈 (handled) before the end.
+    * closed (结案数): of should_close, closed (close) before the end.
+    * overdue (超期数): of should_close, with a handling run of this unit overdue by the end.
+    * closed_on_time (按期结案数): closed and not overdue.
+    * reworked (返工数): of should_close, with a failed check (check_fail) before the end.
+    * extended (延期数): of should_close, with an approved extension before the end.
+    * closure_rate = closed ÷ should_close; on_time_rate = closed_on_time ÷ should_close;
+      overdue_rate = overdue ÷ should_close; extension_rate = extended ÷ should_close;
+      rework_rate = reworked ÷ handled.
+    * average_handling_hours: mean wall-clock hours (pauses included) of the unit's handling
+      runs that ended with a 处置反馈 in the period (handling_runs of them).
+    * rated / satisfied / satisfaction_rate: ratings of the unit's cases given in the period
+      (see satisfaction_rows).
+    """
+    config = config or EvaluationSettings.current()
+    end = period.end
+    cohort = _dispatch_cohort(period, scope)
+    cohort = cohort.annotate(
+        key=F("unit_key"),
+        returned=_later(Action.APPROVE_RETURN, end),
+        deferred=_later(Action.APPROVE_DEFERRAL, end),
+        handled=_later(Action.HANDLED, end),
+        closed=_later(Action.CLOSE, end),
+        reworked=_later(Action.CHECK_FAIL, end),
+        extended=_later(Action.APPROVE_EXTENSION, end),
+        overdue=_overdue_handling(end, unit=OuterRef("unit_key")),
+    ).values("key", "case_id", "returned", "deferred", "handled", "closed", "reworked", "extended", "overdue")
+    counted = "NOT t.returned AND NOT t.deferred" if config.exclude_deferred else "NOT t.returned"
+    tallies = _tally(
+        cohort,
+        {
+            "received": "1=1",
+            "returned": "t.returned",
+            "deferred": "t.deferred AND NOT t.returned",
+            "should_close": counted,
+            "handled": f"{counted} AND t.handled",
+            "closed": f"{counted} AND t.closed",
+            "closed_on_time": f"{counted} AND t.closed AND NOT t.overdue",
+            "overdue": f"{counted} AND t.overdue",
+            "reworked": f"{counted} AND t.reworked",
+            "extended": f"{counted} AND t.extended",
+        },
+    )
+    # Handling time: runs of the unit ended in the period by a 处置反馈 (a check run starts at
+    # the same instant; a return starts a dispatch run instead).
+    runs = CaseStage.objects.filter(
+        stage=Stage.HANDLE, ended_at__gte=period.start, ended_at__lt=end, unit__isnull=False
+    ).filter(Exists(_case_stages(Stage.CHECK).filter(started_at=OuterRef("ended_at"))))
+    if scope.region_prefix:
+        runs = runs.filter(case__region_code__startswith=scope.region_prefix)
+    if scope.unit_id is not None:
+        runs = runs.filter(unit_id=scope.unit_id)
+    times = _counts(
+        runs,
+        F("unit_id"),
+        handling_runs=Count("id"),
+        duration=Avg(ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())),
+    )
+    ratings = _rating_counts(period, scope, config, F("unit_id"))
+
+    units = OrgUnit.objects.filter(kind__in=HANDLING_UNIT_KINDS).order_by("code")
+    if scope.unit_id is not None:
+        units = units.filter(pk=scope.unit_id)
+    active = set(tallies) | set(times) | set(ratings)
+    rows = []
+    for unit in units:
+        if not unit.is_active and unit.pk not in active:
+            continue
+        row = UnitRow(unit.pk, unit.code, unit.name)
+        for attr, value in tallies.get(unit.pk, {}).items():
+            setattr(row, attr, value)
+        row.closure_rate = rate(row.closed, row.should_close)
+        row.on_time_rate = rate(row.closed_on_time, row.should_close)
+        row.overdue_rate = rate(row.overdue, row.should_close)
+        row.extension_rate = rate(row.extended, row.should_close)
+        row.rework_rate = rate(row.reworked, row.handled)
+        timing = times.get(unit.pk)
+        if timing:
+            row.handling_runs = timing["handling_runs"]
+            row.average_handling_hours = _hours(timing["duration"])
+        rating = ratings.get(unit.pk, {})
+        row.rated, row.satisfied = rating.get("rated", 0), rating.get("satisfied", 0)
+        row.satisfaction_rate = rate(row.satisfied, row.rated)
+        rows.append(row)
+    return rows
+
+
+def _hours(duration) -> Decimal | None:
+    if duration is None:
+        return None
+    if not hasattr(duration, "total_seconds"):  # some backends return microseconds
+        return (Decimal(duration) / Decimal(3_600_000_000)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return (Decimal(str(duration.total_seconds())) / Decimal(3600)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+#
+# Satisfaction
+#
+
+
+@dataclass
+class SatisfactionRow(Row):
+    """Ratings of one handling unit's cases (or of all cases: id 0) given in the period."""
+
+    rated: int = 0
+    hotline: int = 0
+    portal: int = 0
+    level_satisfied: int = 0
+    level_basically: int = 0
+    level_dissatisfied: int = 0
+    satisfied: int = 0
+    satisfaction_rate: Decimal | None = None
+    target: Decimal | None = None
+    meets_target: bool | None = None
+
+
+def _rating_counts(period: Period, scope: Scope, config: EvaluationSettings, key) -> dict:
+    qs = Rating.objects.filter(created_at__gte=period.start, created_at__lt=period.end).order_by()
+    if scope.region_prefix:
+        qs = qs.filter(case__region_code__startswith=scope.region_prefix)
+    if scope.unit_id is not None:
+        qs = qs.filter(unit_id=scope.unit_id)
+    good = (
+        [Satisfaction.SATISFIED, Satisfaction.BASICALLY]
+        if config.basically_satisfied_counts
+        else [Satisfaction.SATISFIED]
+    )
+    return _counts(
+        qs,
+        key,
+        rated=Count("id"),
+        hotline=Count("id", filter=Q(source=Rating.Source.HOTLINE)),
+        portal=Count("id", filter=Q(source=Rating.Source.PORTAL)),
+        level_satisfied=Count("id", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+        level_basically=Count("id", filter=Q(satisfaction=Satisfaction.BASICALLY)),
+        level_dissatisfied=Count("id", filter=Q(satisfaction=Satisfaction.DISSATISFIED)),
+        satisfied=Count("id", filter=Q(satisfaction__in=good)),
+    )
+
+
+def satisfaction_rows(
+    period: Period, *, scope: Scope = EVERYTHING, config: EvaluationSettings | None = None
+) -> tuple[SatisfactionRow, list[SatisfactionRow]]:
+    """(overall, per unit): ratings (cases.Rating, portal and 12345 回访) given in the period.
+
+    * rated (回访评价数): ratings given in the period, each rating once (a case rated again
+      after it was reopened and closed again counts again); hotline / portal by source.
+    * satisfied: 满意, plus 基本满意 when EvaluationSettings.basically_satisfied_counts.
+    * satisfaction_rate = satisfied ÷ rated; meets_target: rate ≥ the target (95 % by default).
+    * The unit is the one the rating names (the case's handling unit when it was rated);
+      ratings of cases without a unit count only in the overall row.
+    """
+    config = config or EvaluationSettings.current()
+    by_unit = _rating_counts(period, scope, config, F("unit_id"))
+    overall = _rating_counts(period, scope, config, Value(0, IntegerField())).get(0, {})
+    names = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[k for k in by_unit if k is not None])}
+
+    def make(pk, code, name, counts) -> SatisfactionRow:
+        row = SatisfactionRow(pk, code, name, **counts)
+        row.satisfaction_rate = rate(row.satisfied, row.rated)
+        row.target = config.satisfaction_target
+        row.meets_target = None if row.satisfaction_rate is None else row.satisfaction_rate >= row.target
+        return row
+
+    total = make(0, "", "全部", overall)
+    rows = [
+        make(pk, names[pk].code, names[pk].name, counts)
+        for pk, counts in sorted(by_unit.items(), key=lambda item: names[item[0]].code if item[0] in names else "")
+        if pk in names
+    ]
+    return total, rows
+
+
+#
+# Resolution mode
+#
+
+
+@dataclass
+class ResolutionRow(Row):
+    """How the cases closed in the period were solved: service, management, enforcement."""
+
+    closed: int = 0
+    service: int = 0
+    management: int = 0
+    enforcement: int = 0
+    service_share: Decimal | None = None
+    management_share: Decimal | None = None
+    enforcement_share: Decimal | None = None
+    service_target: Decimal | None = None
+    management_target: Decimal | None = None
+    enforcement_target: Decimal | None = None
+
+
+def resolution_rows(
+    period: Period, *, scope: Scope = EVERYTHING, config: EvaluationSettings | None = None
+) -> tuple[ResolutionRow, list[ResolutionRow]]:
+    """(overall, per unit): the closures (close events) of the period by resolution mode.
+
+    The mode is the resolution_mode given with the case's latest 处置反馈 before the closure
+    (CaseEvent data["resolution_mode"]); a 处置反馈 without one is 服务 (as the service
+    records it). The unit is the one that gave that 处置反馈. Self-handled closures have no
+    处置反馈 and are not counted; a 维持结案 after 不满意 is not a new closure.
+    """
+    config = config or EvaluationSettings.current()
+    handled = _case_events(Action.HANDLED).filter(at__lte=OuterRef("at"))
+    closes = _events(Action.CLOSE, period, scope).annotate(
+        mode=Coalesce(
+            Subquery(
+                handled.filter(data__has_key="resolution_mode")
+                .order_by("-at", "-id")
+                .annotate(mode=KT("data__resolution_mode"))
+                .values("mode")[:1]
+            ),
+            Value(ResolutionMode.SERVICE.value),
+            output_field=CharField(),
+        ),
+        handled_by=Subquery(handled.order_by("-at", "-id").values("unit_id")[:1]),
+    )
+    if scope.unit_id is not None:
+        closes = closes.filter(handled_by=scope.unit_id)
+    rows = closes.values("handled_by", "mode").annotate(n=Count("id")).order_by()
+    per_unit: dict = {}
+    for row in rows:  # one row per (unit, mode): a handful of rows, not cases
+        per_unit.setdefault(row["handled_by"], {}).setdefault(row["mode"], 0)
+        per_unit[row["handled_by"]][row["mode"]] += row["n"]
+    names = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[k for k in per_unit if k is not None])}
+
+    def make(pk, code, name, modes) -> ResolutionRow:
+        row = ResolutionRow(pk, code, name)
+        row.service = modes.get(ResolutionMode.SERVICE, 0)
+        row.management = modes.get(ResolutionMode.MANAGEMENT, 0)
+        row.enforcement = modes.get(ResolutionMode.ENFORCEMENT, 0)
+        row.closed = row.service + row.management + row.enforcement
+        row.service_share = rate(row.service, row.closed)
+        row.management_share = rate(row.management, row.closed)
+        row.enforcement_share = rate(row.enforcement, row.closed)
+        row.service_target = config.service_target
+        row.management_target = config.management_target
+        row.enforcement_target = config.enforcement_target
+        return row
+
+    overall: dict = {}
+    for modes in per_unit.values():
+        for mode, n in modes.items():
+            overall[mode] = overall.get(mode, 0) + n
+    total = make(0, "", "全部", overall)
+    unit_list = sorted((pk for pk in per_unit if pk in names), key=lambda pk: names[pk].code)
+    return total, [make(pk, names[pk].code, names[pk].name, per_unit[pk]) for pk in unit_list]
+
+
+#
+# Staff
+#
+
+
+@dataclass
+class StaffRow(Row):
+    """One member of staff over a period; only the fields of their role are filled in."""
+
+    role: str = ""
+    unit: str = ""
+
+
+@dataclass
+class InspectorRow(StaffRow):
+    reports: int = 0
+    valid_reports: int = 0
+    valid_report_rate: Decimal | None = None
+    verifications: int = 0
+    verified_on_time: int = 0
+    on_time_verify_rate: Decimal | None = None
+    checks: int = 0
+    checked_on_time: int = 0
+    on_time_check_rate: Decimal | None = None
+    grid_filed: int = 0
+    missed_reports: int = 0
+    missed_report_rate: Decimal | None = None
+
+
+@dataclass
+class DeskRow(StaffRow):
+    """Operators (受理员) and shift leads (值班长): both register and file; shift leads close."""
+
+    registered: int = 0
+    filing_decisions: int = 0
+    filed_on_time: int = 0
+    on_time_filing_rate: Decimal | None = None
+    filed: int = 0
+    voided_after_filing: int = 0
+    accurate_filing_rate: Decimal | None = None
+    closes: int = 0
+    closed_on_time: int = 0
+    on_time_closing_rate: Decimal | None = None
+
+
+@dataclass
+class DispatcherRow(StaffRow):
+    dispatched: int = 0
+    dispatched_on_time: int = 0
+    on_time_dispatch_rate: Decimal | None = None
+    reworked: int = 0
+    returned: int = 0
+    accurate_dispatch_rate: Decimal | None = None
+
+
+STAFF_ROLES = (Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER)
+
+
+def _by_actor(action, period: Period, scope: Scope, role: str) -> QuerySet:
+    return _events(action, period, scope).filter(actor_role=role)
+
+
+def staff_rows(
+    period: Period, role: str, *, scope: Scope = EVERYTHING, config: EvaluationSettings | None = None
+) -> list[StaffRow]:
+    """Staff of one role over the period, from the events they acted in (CaseEvent.actor).
+
+    Inspectors (监督员):
+    * reports: their report events in the period; valid_reports (有效上报数): of those, filed
+      or self-handled and approved before the end; valid_report_rate = valid ÷ reports.
+    * verifications: their 核实 events (verify_confirm / verify_deny) in the period;
+      verified_on_time: the verify run each ended was not late; on_time_verify_rate.
+    * checks: their 核查 events (check_pass / check_fail); checked_on_time; on_time_check_rate.
+    * missed_reports (漏报数): public reports (PUBLIC_CHANNELS) made in the period in grids of
+      the inspector's responsibility grids and filed before the end (a problem the inspector
+      had found first is merged into the inspector's case, not filed); grid_filed: all cases
+      reported in the period in those grids and filed before the end; missed_report_rate =
+      missed ÷ grid_filed (漏报率 = 漏报数 ÷ 立案数). The grid → inspector assignment is the
+      current one (responsibility grids keep no history).
+    Operators (受理员) and shift leads (值班长):
+    * registered (受理数): report events they made (desk registrations) in the period.
+    * filing_decisions: their file and reject events; filed_on_time: the file run each ended
+      was not late; on_time_filing_rate (按时立案率).
+    * filed: their file events; voided_after_filing: of those, voided (approve_void) later but
+      before the end; accurate_filing_rate (准确立案率) = (filed − voided) ÷ filed.
+    * closes (shift leads): their close events; closed_on_time: the close run was not late;
+      on_time_closing_rate (按时结案率).
+    Dispatchers (派遣员):
+    * dispatched: their dispatch events; dispatched_on_time: the dispatch run was not late;
+      on_time_dispatch_rate (按时派遣率).
+    * reworked: of the dispatches, cases with a failed check after it and before the end;
+      accurate_dispatch_rate (准确派遣率) = (dispatched − reworked) ÷ dispatched, as in the
+      reference (准确派遣数 = 派遣数 − 返工数); returned (returns after it) is shown beside it.
+    Counts are of events (a person who files the same case twice counts twice).
+    """
+    end = period.end
+    key = F("actor_id")
+    data: dict = {}
+
+    def merge(result: dict) -> None:
+        for pk, values in result.items():
+            data.setdefault(pk, {}).update(values)
+
+    if role == Role.INSPECTOR:
+        reports = _flagged(
+            _by_actor("report", period, scope, role),
+            key,
+            valid=_before((Action.FILE, Action.APPROVE_SELF_HANDLED), end),
+        )
+        merge(_tally(reports, {"reports": "1=1", "valid_reports": "t.valid"}, count="id"))
+        verify = _flagged(
+            _by_actor((Action.VERIFY_CONFIRM, Action.VERIFY_DENY), period, scope, role),
+            key,
+            late=_late_stage(Stage.VERIFY),
+        )
+        merge(_tally(verify, {"verifications": "1=1", "verified_on_time": "NOT t.late"}, count="id"))
+        check = _flagged(
+            _by_actor((Action.CHECK_PASS, Action.CHECK_FAIL), period, scope, role),
+            key,
+            late=_late_stage(Stage.CHECK),
+        )
+        merge(_tally(check, {"checks": "1=1", "checked_on_time": "NOT t.late"}, count="id"))
+        in_grids = _flagged(
+            _events("report", period, scope),
+            F("case__grid__responsibility_grids__inspector_id"),
+            filed=_before(Action.FILE, end),
+            public=_boolean(Q(case__channel__in=PUBLIC_CHANNELS)),
+        )
+        merge(_tally(in_grids, {"grid_filed": "t.filed", "missed_reports": "t.filed AND t.public"}))
+    elif role in (Role.OPERATOR, Role.SHIFT_LEAD):
+        merge(_counts(_by_actor("report", period, scope, role), key, registered=Count("id")))
+        decisions = _flagged(
+            _by_actor((Action.FILE, Action.REJECT), period, scope, role),
+            key,
+            late=_late_stage(Stage.FILE),
+            is_file=_boolean(Q(action=Action.FILE)),
+            voided=_later_strict(Action.APPROVE_VOID, end),
+        )
+        merge(
+            _tally(
+                decisions,
+                {
+                    "filing_decisions": "1=1",
+                    "filed_on_time": "NOT t.late",
+                    "filed": "t.is_file",
+                    "voided_after_filing": "t.is_file AND t.voided",
+                },
+                count="id",
+            )
+        )
+        if role == Role.SHIFT_LEAD:
+            closes = _flagged(_by_actor(Action.CLOSE, period, scope, role), key, late=_late_stage(Stage.CLOSE))
+            merge(_tally(closes, {"closes": "1=1", "closed_on_time": "NOT t.late"}, count="id"))
+    elif role == Role.DISPATCHER:
+        dispatches = _flagged(
+            _by_actor(Action.DISPATCH, period, scope, role),
+            key,
+            late=_late_stage(Stage.DISPATCH),
+            reworked=_later_strict(Action.CHECK_FAIL, end),
+            returned=_later_strict(Action.APPROVE_RETURN, end),
+        )
+        merge(
+            _tally(
+                dispatches,
+                {
+                    "dispatched": "1=1",
+                    "dispatched_on_time": "NOT t.late",
+                    "reworked": "t.reworked",
+                    "returned": "t.returned",
+                },
+                count="id",
+            )
+        )
+    else:
+        raise ValueError(role)
+
+    # Everyone of the role (active), and whoever acted in it in the period; a region-scoped
+    # reader sees only the staff who acted on cases in the region.
+    acted = Q(pk__in=[pk for pk in data if pk is not None])
+    users = User.objects.filter(acted if scope.region_prefix else acted | Q(role=role, is_active=True))
+    rows: list[StaffRow] = []
+    for user in users.select_related("org_unit").order_by("username"):
+        values = data.get(user.pk, {})
+        common = {"role": role, "unit": user.org_unit.name if user.org_unit else ""}
+        if role == Role.INSPECTOR:
+            row = InspectorRow(user.pk, user.username, str(user), **common, **values)
+            row.valid_report_rate = rate(row.valid_reports, row.reports)
+            row.on_time_verify_rate = rate(row.verified_on_time, row.verifications)
+            row.on_time_check_rate = rate(row.checked_on_time, row.checks)
+            row.missed_report_rate = rate(row.missed_reports, row.grid_filed)
+        elif role == Role.DISPATCHER:
+            row = DispatcherRow(user.pk, user.username, str(user), **common, **values)
+            row.on_time_dispatch_rate = rate(row.dispatched_on_time, row.dispatched)
+            row.accurate_dispatch_rate = rate(row.dispatched - row.reworked, row.dispatched)
+        else:
+            row = DeskRow(user.pk, user.username, str(user), **common, **values)
+            row.on_time_filing_rate = rate(row.filed_on_time, row.filing_decisions)
+            row.accurate_filing_rate = rate(row.filed - row.voided_after_filing, row.filed)
+            if role == Role.SHIFT_LEAD:
+                row.on_time_closing_rate = rate(row.closed_on_time, row.closes)
+        rows.append(row)
+    return rows
+
+
+def _boolean(q: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(q, output_field=BooleanField())
+
+
+def _later_strict(action, end) -> Exists:
+    """The same case has an `action` event after the outer row's time and before `end`."""
+    return Exists(_case_events(action).filter(at__gt=OuterRef("at"), at__lt=end))
+
+
+def case_count(scope: Scope = EVERYTHING) -> int:
+    """All cases in scope (for the scale notes in the API's summary)."""
+    qs = Case.objects.all()
+    if scope.region_prefix:
+        qs = qs.filter(region_code__startswith=scope.region_prefix)
+    return qs.count()
