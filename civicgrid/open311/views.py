@@ -138,6 +138,7 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     if app is None:
         raise _BadRequest(403, (403, "api_key is missing or invalid" if key else "api_key is required"))
     ip = client_ip(request)
+    _check_burst(ip, _arg(request.POST, "phone"))
     check_rate(ip)
     accepted = submission_create(post=request.POST, files=request.FILES, app=app, client_ip=ip)
     item = {"service_request_id": accepted.case_number, "service_notice": accepted.service_notice}
@@ -145,6 +146,23 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     if account_id:
         item["account_id"] = account_id
     return render_many(fmt, Many("service_requests", "request", [item]))
+
+
+def _check_burst(ip: str | None, phone: str) -> None:
+    """The cache-based limits per address and per phone number shared with the portal
+    (civicgrid.core.ratelimit); over either, HTTP 429 with the spec's error body."""
+    from civicgrid.core.ratelimit import rate_hit, rate_setting, retry_after
+
+    for scope, identity, rate in (
+        ("open311-ip", ip, rate_setting("CIVICGRID_OPEN311_RATE_PER_IP", "")),
+        (
+            "open311-phone",
+            "".join(c for c in phone if c.isdigit()),
+            rate_setting("CIVICGRID_PORTAL_RATE_PER_PHONE", "5/h"),
+        ),
+    ):
+        if not rate_hit(scope, identity, rate):
+            raise Rejected(429, [(429, "提交过于频繁，请稍后再试")], headers={"Retry-After": str(retry_after(rate))})
 
 
 def _true(params, name: str) -> bool:

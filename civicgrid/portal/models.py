@@ -38,3 +38,87 @@ class Tracker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+
+class Place(models.Model):
+    """A landmark citizens name instead of tapping a map (学校, 菜市场, 小区): the portal's gazetteer.
+
+    Streets, communities and unit grids are found by their own names; a Place adds what people
+    actually say. Coordinates are WGS84, like everything the server stores.
+    """
+
+    name = models.CharField(_("名称"), max_length=100)
+    aliases = models.CharField(
+        _("别名"), max_length=300, blank=True, help_text=_("其他叫法，用逗号或空格分隔，例如：一中、县一中")
+    )
+    lon = models.FloatField(_("经度（WGS84）"))
+    lat = models.FloatField(_("纬度（WGS84）"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("地名")
+        verbose_name_plural = _("地名")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from civicgrid.geo.lookup import OutsideManagedArea, locate
+
+        if self.lon is None or self.lat is None:
+            return
+        try:
+            locate(self.lon, self.lat)
+        except OutsideManagedArea:
+            raise ValidationError({"lon": _("该坐标不在管理区域内")}) from None
+
+
+class CategoryTile(models.Model):
+    """One of the plain-language buttons on the report page (路灯不亮), filed under a catalogue category."""
+
+    label = models.CharField(_("按钮文字"), max_length=20)
+    hint = models.CharField(_("说明"), max_length=60, blank=True)
+    category = models.ForeignKey(
+        "catalog.Category",
+        verbose_name=_("对应分类"),
+        on_delete=models.CASCADE,
+        related_name="portal_tiles",
+        limit_choices_to={"is_active": True, "is_public": True},
+    )
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("上报分类按钮")
+        verbose_name_plural = _("上报分类按钮")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to prove a phone number. Only a keyed hash of the code is stored."""
+
+    phone = models.CharField(_("手机号"), max_length=20)
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("过期时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        ordering = ["-created_at", "-id"]
+        # The newest unused code of a phone is what a check looks for.
+        indexes = [models.Index(fields=["phone", "created_at"], name="portal_code_phone_created")]
+
+    def __str__(self) -> str:
+        from civicgrid.notifications.masking import mask_phone
+
+        return mask_phone(self.phone)
