@@ -45,6 +45,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models import Case, CaseEvent, CaseStage, Channel, Rating, ResolutionMode, Satisfaction
 from civicgrid.cases.workflow import Action
@@ -546,7 +547,7 @@ def satisfaction_rows(
 class ResolutionRow(Row):
     """How the cases closed in the period were solved: service, management, enforcement."""
 
-    closed: int = 0
+    closures: int = 0
     service: int = 0
     management: int = 0
     enforcement: int = 0
@@ -597,10 +598,10 @@ def resolution_rows(
         row.service = modes.get(ResolutionMode.SERVICE, 0)
         row.management = modes.get(ResolutionMode.MANAGEMENT, 0)
         row.enforcement = modes.get(ResolutionMode.ENFORCEMENT, 0)
-        row.closed = row.service + row.management + row.enforcement
-        row.service_share = rate(row.service, row.closed)
-        row.management_share = rate(row.management, row.closed)
-        row.enforcement_share = rate(row.enforcement, row.closed)
+        row.closures = row.service + row.management + row.enforcement
+        row.service_share = rate(row.service, row.closures)
+        row.management_share = rate(row.management, row.closures)
+        row.enforcement_share = rate(row.enforcement, row.closures)
         row.service_target = config.service_target
         row.management_target = config.management_target
         row.enforcement_target = config.enforcement_target
@@ -834,3 +835,91 @@ def case_count(scope: Scope = EVERYTHING) -> int:
     if scope.region_prefix:
         qs = qs.filter(region_code__startswith=scope.region_prefix)
     return qs.count()
+
+
+#
+# Labels: the Chinese name of every field the rows carry (API "labels", page and Excel headers).
+#
+
+FIELD_LABELS = {
+    "id": _("编号"),
+    "code": _("代码"),
+    "name": _("名称"),
+    "score": _("综合指标值"),
+    "grade": _("评价等级"),
+    "level": _("层级"),
+    "grids": _("单元网格数"),
+    "reports": _("上报数"),
+    "public_reports": _("公众上报数"),
+    "public_share": _("监督举报率（%）"),
+    "filed": _("立案数"),
+    "voided": _("作废数"),
+    "deferred": _("缓办数"),
+    "should_close": _("应结案数"),
+    "closed": _("结案数"),
+    "closed_on_time": _("按期结案数"),
+    "overdue": _("超期数"),
+    "closure_rate": _("结案率（%）"),
+    "on_time_rate": _("按期结案率（%）"),
+    "cases_per_grid": _("网格平均立案数"),
+    "received": _("接收派遣数"),
+    "returned": _("回退数"),
+    "handled": _("处置反馈数"),
+    "reworked": _("返工数"),
+    "extended": _("延期数"),
+    "rework_rate": _("返工率（%）"),
+    "extension_rate": _("延期率（%）"),
+    "overdue_rate": _("超期率（%）"),
+    "handling_runs": _("处置次数"),
+    "average_handling_hours": _("平均处置时长（小时）"),
+    "rated": _("回访评价数"),
+    "hotline": _("12345 回访数"),
+    "portal": _("群众评价数"),
+    "level_satisfied": _("满意"),
+    "level_basically": _("基本满意"),
+    "level_dissatisfied": _("不满意"),
+    "satisfied": _("计为满意数"),
+    "satisfaction_rate": _("满意率（%）"),
+    "target": _("目标（%）"),
+    "meets_target": _("是否达标"),
+    "closures": _("本期结案次数"),
+    "service": _("服务解决数"),
+    "management": _("管理解决数"),
+    "enforcement": _("执法解决数"),
+    "service_share": _("服务占比（%）"),
+    "management_share": _("管理占比（%）"),
+    "enforcement_share": _("执法占比（%）"),
+    "service_target": _("服务目标（%）"),
+    "management_target": _("管理目标（%）"),
+    "enforcement_target": _("执法目标（%）"),
+    "role": _("角色"),
+    "unit": _("所属单位"),
+    "valid_reports": _("有效上报数"),
+    "valid_report_rate": _("有效上报率（%）"),
+    "verifications": _("核实数"),
+    "verified_on_time": _("按时核实数"),
+    "on_time_verify_rate": _("按时核实率（%）"),
+    "checks": _("核查数"),
+    "checked_on_time": _("按时核查数"),
+    "on_time_check_rate": _("按时核查率（%）"),
+    "grid_filed": _("责任网格立案数"),
+    "missed_reports": _("漏报数"),
+    "missed_report_rate": _("漏报率（%）"),
+    "registered": _("受理数"),
+    "filing_decisions": _("立案审核数"),
+    "filed_on_time": _("按时立案数"),
+    "on_time_filing_rate": _("按时立案率（%）"),
+    "voided_after_filing": _("立案后作废数"),
+    "accurate_filing_rate": _("准确立案率（%）"),
+    "closes": _("结案操作数"),
+    "on_time_closing_rate": _("按时结案率（%）"),
+    "dispatched": _("派遣数"),
+    "dispatched_on_time": _("按时派遣数"),
+    "on_time_dispatch_rate": _("按时派遣率（%）"),
+    "accurate_dispatch_rate": _("准确派遣率（%）"),
+}
+
+
+def labels_for(row_class: type[Row]) -> dict[str, str]:
+    """{field: Chinese label} for the fields of a row class, in their order."""
+    return {name: str(FIELD_LABELS.get(name, name)) for name in row_class.field_names()}
