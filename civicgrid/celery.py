@@ -1,8 +1,8 @@
 """Celery for deployments: the same periodic jobs as `run_jobs`, on a broker (Redis or RabbitMQ).
 
-Start a worker and beat with:
+Start a worker and beat with (bin/worker and bin/beat in a deployment):
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/celery -A civicgrid worker --beat
-and set CIVICGRID_EMBEDDED_JOBS=false for the web server. See docs/deploy.md.
+and set CIVICGRID_EMBEDDED_JOBS=false for the web server. See docs/jobs.md and docs/deploy.md.
 """
 
 import os
@@ -27,4 +27,6 @@ def _schedule_jobs(sender, **kwargs):
     from civicgrid.core.jobs import JOBS
 
     for job in JOBS:
-        sender.add_periodic_task(job.every_seconds, run_job_task.s(job.name), name=job.name)
+        # A run still queued when the next one is due is dropped (the worker was down or
+        # busy): each job catches up by itself, so stale copies would only repeat the work.
+        sender.add_periodic_task(job.every_seconds, run_job_task.s(job.name), name=job.name, expires=job.every_seconds)

@@ -43,6 +43,31 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.getenv(name)
+    if value is None or value.strip() == "":
+        return default
+    value = value.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"Unexpected value {name}={value!r}: use one of {', '.join(choices)}")
+    return value
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (systemd credentials, Docker or
+    Kubernetes secrets), so that it need not sit in an environment file."""
+    value = os.getenv(name)
+    if value:
+        return value
+    path = os.getenv(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"Cannot read {name}_FILE={path!r}: {exc}") from exc
+    return default
+
+
 def secret_key_from_env_or_file(name: str, path: Path) -> str:
     """SECRET_KEY from the environment, else from a file generated once.
 

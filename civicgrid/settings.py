@@ -6,7 +6,9 @@ See docs/configuration.md for each variable.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
+from civicgrid.core.storage import default_storage_config, storage_is_local
 from civicgrid.env import env_bool, env_int, env_list, env_str, secret_key_from_env_or_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -112,6 +114,24 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None,
     }
 
+# Optional PostgreSQL standby for long reads (evaluation, leaders' screens): requests under
+# CIVICGRID_READ_REPLICA_PATHS read from it (civicgrid.core.replica); writes stay on default.
+_replica_url = env_str("CIVICGRID_READ_REPLICA_URL", "")
+CIVICGRID_READ_REPLICA_PATHS = env_list(
+    "CIVICGRID_READ_REPLICA_PATHS", ["/api/v1/evaluation/", "/evaluation/", "/cockpit/", "/dashboard/"]
+)
+if _replica_url:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("CIVICGRID_READ_REPLICA_URL needs a PostgreSQL DATABASE_URL (the primary)")
+    DATABASES["replica"] = {
+        **dj_database_url.parse(_replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True),
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        # Tests read the replica through the default connection: there is no standby in CI.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["civicgrid.core.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(0, "civicgrid.core.replica.ReplicaMiddleware")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
@@ -142,9 +162,11 @@ STATICFILES_DIRS = [BASE_DIR / "civicgrid" / "static"] + [
     for name, package in (("leaflet", "leaflet"), ("echarts", "echarts"), ("htmx", "htmx.org"))
     if (_NODE / package / "dist").is_dir()
 ]
+# Uploads: MEDIA_ROOT by default, or a private S3-compatible bucket with CIVICGRID_STORAGE=s3
+# (civicgrid.core.storage). Static files: hashed and gzipped by collectstatic, served by WhiteNoise.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "default": default_storage_config(),
+    "staticfiles": {"BACKEND": "civicgrid.core.staticfiles.StaticFilesStorage"},
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -171,9 +193,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery (deployments only; the embedded default runs the same jobs with `run_jobs`).
+# civicgrid/celery.py, docs/jobs.md, docs/deploy.md.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # without a broker, tasks run in-process
+# Jobs write their effects to the database; a result backend is only for callers that wait.
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TIMEZONE = TIME_ZONE
+# Jobs are scans of seconds, not a stream of tiny tasks: a process takes one at a time.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Log through LOGGING below, like the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Uploads (civicgrid.core.uploads): photos and documents are checked by content and size.
 CIVICGRID_MAX_PHOTO_BYTES = env_int("CIVICGRID_MAX_PHOTO_BYTES", 10 * 1024 * 1024)
@@ -182,6 +213,10 @@ CIVICGRID_MAX_IMAGE_PIXELS = env_int("CIVICGRID_MAX_IMAGE_PIXELS", 40_000_000)
 # Uploaded files are answered by views that check scope (civicgrid.core.files); behind nginx,
 # an internal location mapping to MEDIA_ROOT lets nginx send the bytes (e.g. "/protected-media/").
 CIVICGRID_MEDIA_ACCEL_REDIRECT = env_str("CIVICGRID_MEDIA_ACCEL_REDIRECT", "")
+if CIVICGRID_MEDIA_ACCEL_REDIRECT and not storage_is_local(STORAGES["default"]):
+    raise ImproperlyConfigured(
+        "CIVICGRID_MEDIA_ACCEL_REDIRECT maps to MEDIA_ROOT on the local disk: unset it with CIVICGRID_STORAGE=s3"
+    )
 
 # E-mail (notifications with CIVICGRID_NOTIFY_EMAIL=smtp): Django's SMTP backend.
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
