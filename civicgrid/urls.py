@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("civicgrid.core.urls")),
     path("geo/", include("civicgrid.geo.urls")),
     path("cases/", include("civicgrid.cases.urls")),
+    path("cockpit/", include("civicgrid.cockpit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

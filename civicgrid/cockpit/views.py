@@ -1,0 +1,88 @@
+"""The leaders' cockpit: one server-rendered page whose figures come from one JSON view."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from civicgrid.cockpit import selectors
+from civicgrid.core.scoping import ScopeDenied, region_prefix_for
+from civicgrid.geo.models import Region
+
+# The page asks for new figures this often (seconds).
+REFRESH_SECONDS = 60
+
+# The words cockpit.js writes into the charts; "%s" stands for a number or a time.
+LABELS = {
+    "updated": gettext_lazy("更新于 %s"),
+    "clock": gettext_lazy("%s年%m月%d日"),
+    "refreshFailed": gettext_lazy("数据刷新失败，仍显示上次数据"),
+    "staleSince": gettext_lazy("数据截至 %s"),
+    "loggedOut": gettext_lazy("登录已过期，请重新登录"),
+    "mapFailed": gettext_lazy("网格图层加载失败"),
+    "noData": gettext_lazy("暂无数据"),
+    "open": gettext_lazy("在办"),
+    "overdueOfWhich": gettext_lazy("其中超期"),
+    "reported": gettext_lazy("上报"),
+    "closed": gettext_lazy("结案"),
+    "pieces": gettext_lazy("件"),
+    "reportsThisMonth": gettext_lazy("本月上报"),
+    "satisfactionRate": gettext_lazy("满意率"),
+    "rated": gettext_lazy("评价数"),
+    "satisfied": gettext_lazy("满意"),
+    "monthSuffix": gettext_lazy("月"),
+    "target": gettext_lazy("目标 %s%"),
+    "actual": gettext_lazy("实际占比"),
+    "targetShare": gettext_lazy("目标占比"),
+    "closedThisYear": gettext_lazy("本年结案 %s 件"),
+    "unrecorded": gettext_lazy("其中未记录解决方式 %s 件"),
+    "yearClosed": gettext_lazy("%s 年结案"),
+    "mapSubtitle": gettext_lazy("%s上报 %n 件 · 网格密度与热力"),
+    "densityLegend": gettext_lazy("本月上报（件/网格）"),
+    "densityLayer": gettext_lazy("网格密度"),
+    "heat": gettext_lazy("热力"),
+    "sparse": gettext_lazy("稀疏"),
+    "dense": gettext_lazy("密集"),
+    "gridReports": gettext_lazy("本月上报 %s 件"),
+}
+
+
+@require_GET
+@login_required
+def cockpit(request: HttpRequest) -> HttpResponse:
+    config = {
+        "dataUrl": reverse("cockpit:data"),
+        "layersUrl": reverse("geo:map-data"),
+        "tileUrl": settings.TILE_URL,
+        "tileAttribution": settings.TILE_ATTRIBUTION,
+        "refreshSeconds": REFRESH_SECONDS,
+        "labels": LABELS,
+    }
+    return render(request, "cockpit/cockpit.html", {"config": config, "scope_name": _scope_name(request.user)})
+
+
+@require_GET
+@never_cache
+def cockpit_data(request: HttpRequest) -> JsonResponse:
+    # A JSON answer, not a redirect to the login page: the page's refresh tells the user.
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": _("登录已过期，请重新登录。")}, status=401)
+    return JsonResponse(selectors.cockpit_data(request.user), json_dumps_params={"ensure_ascii": False})
+
+
+def _scope_name(user) -> str:
+    """The area the figures cover, as the header names it: the county or the user's region."""
+    try:
+        prefix = region_prefix_for(user)
+    except ScopeDenied:
+        return ""
+    regions = Region.objects.order_by("code")
+    region = regions.filter(code=prefix).first() if prefix else regions.filter(level=Region.Level.COUNTY).first()
+    name = region.name if region else _("全域")
+    unit = user.org_unit if user.scope == user.Scope.UNIT and user.org_unit_id else None
+    return f"{name} · {unit}" if unit and not user.is_superuser else name
