@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from civicgrid.cases.models import Rating, Satisfaction
@@ -90,6 +91,7 @@ def _track_context(tracker: Tracker, form: RatingForm | None = None, error: str 
 
 
 @require_GET
+@never_cache  # the page is the case's state now, and it carries the rating form's CSRF token
 def track(request: HttpRequest, token: str) -> HttpResponse:
     tracker = _tracker_or_404(token)
     context = _track_context(tracker)
@@ -99,6 +101,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
+@never_cache
 def rate(request: HttpRequest, token: str) -> HttpResponse:
     """The reporter's rating of a closed case (满意 / 基本满意 / 不满意 and a comment)."""
     tracker = _tracker_or_404(token)
@@ -164,8 +167,7 @@ def case_public(request: HttpRequest, number: str) -> HttpResponse:
     if case is None:
         raise Http404(_("没有找到该编号的案件"))
     if not case.category.publicly_listed:
-        # Said the same way whether or not such a case exists would be better still, but the
-        # number itself is not secret: what is hidden is everything about the case.
+        # Case numbers are sequential, so that one exists is no secret; everything else is.
         return render(request, "portal/public_hidden.html", {"number": case.number}, status=404)
     context = {
         "case": case,
@@ -235,6 +237,7 @@ def cases(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_control(public=True, max_age=60)
 def cases_geojson(request: HttpRequest) -> JsonResponse:
     try:
         qs = sel.recent_cases(request.GET)

@@ -174,12 +174,17 @@ def _step(case: Case, event: CaseEvent, *, private: bool, deferral_reason: str) 
         return Step(at, _("核查未通过，已退回重新处置"), "warn")
     if action in (Action.CLOSE, Action.APPROVE_SELF_HANDLED):
         return Step(at, _("已办结"), "closed")
+    hotline = data.get("source") == Rating.Source.HOTLINE
     if action == Action.DISSATISFIED:
+        if hotline:
+            return Step(at, _("12345 回访评价「不满意」，正在复核"), "review")
         if private:
             return Step(at, _("您的评价「不满意」已收到，正在复核"), "review")
         return Step(at, _("群众评价「不满意」，正在复核"), "review")
     if action == "rate":
         level = Satisfaction(data.get("satisfaction", Satisfaction.SATISFIED)).label
+        if hotline:
+            return Step(at, _("12345 回访评价：%(level)s") % {"level": level}, "done")
         if private:
             return Step(at, _("您的评价「%(level)s」已收到，谢谢！") % {"level": level}, "done")
         return Step(at, _("群众评价：%(level)s") % {"level": level}, "done")
@@ -366,7 +371,7 @@ class StreetFigures:
 def street_figures(month: date) -> list[StreetFigures]:
     """Per street, for one month: four grouped queries (reports, filed, closed, ratings).
 
-    - reports: cases reported in the month;
+    - reports: cases reported in the month, from every channel;
     - filed: cases filed (立案) in the month;
     - closed: cases closed in the month and still closed (or under review after a 不满意);
       a case reopened after a 不满意 counts when it closes again;
@@ -376,33 +381,34 @@ def street_figures(month: date) -> list[StreetFigures]:
       CIVICGRID_BASICALLY_COUNTS_SATISFIED setting, 基本满意) over all.
     """
     start, end = month_bounds(month)
-    rows = {code: StreetFigures(code, name) for code, name in streets().values_list("code", "name")}
+    # Grouped by the street's id (no join to the regions); the streets are read once.
+    rows = {pk: StreetFigures(code, name) for pk, code, name in streets().values_list("pk", "code", "name")}
 
     def by_street(qs, **annotations):
-        return qs.values("street__code").annotate(**annotations).order_by()
+        return qs.values("street_id").annotate(**annotations).order_by()
 
     for row in by_street(Case.objects.filter(created_at__gte=start, created_at__lt=end), n=Count("id")):
-        if row["street__code"] in rows:
-            rows[row["street__code"]].reports = row["n"]
+        if row["street_id"] in rows:
+            rows[row["street_id"]].reports = row["n"]
     for row in by_street(Case.objects.filter(filed_at__gte=start, filed_at__lt=end), n=Count("id")):
-        if row["street__code"] in rows:
-            rows[row["street__code"]].filed = row["n"]
+        if row["street_id"] in rows:
+            rows[row["street_id"]].filed = row["n"]
     late = CaseStage.objects.filter(case=OuterRef("pk"), on_time=False)
     closed = Case.objects.filter(
         status__in=[Status.CLOSED, Status.REVIEW], closed_at__gte=start, closed_at__lt=end
     ).annotate(late=Exists(late))
     for row in by_street(closed, n=Count("id"), on_time=Count("id", filter=Q(late=False))):
-        if row["street__code"] in rows:
-            rows[row["street__code"]].closed = row["n"]
-            rows[row["street__code"]].closed_on_time = row["on_time"]
+        if row["street_id"] in rows:
+            rows[row["street_id"]].closed = row["n"]
+            rows[row["street_id"]].closed_on_time = row["on_time"]
     ratings = (
         Rating.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("case__street__code")
+        .values("case__street_id")
         .annotate(n=Count("id"), ok=Count("id", filter=Q(satisfaction__in=satisfied_levels())))
         .order_by()
     )
     for row in ratings:
-        if row["case__street__code"] in rows:
-            rows[row["case__street__code"]].ratings = row["n"]
-            rows[row["case__street__code"]].satisfied = row["ok"]
+        if row["case__street_id"] in rows:
+            rows[row["case__street_id"]].ratings = row["n"]
+            rows[row["case__street_id"]].satisfied = row["ok"]
     return list(rows.values())

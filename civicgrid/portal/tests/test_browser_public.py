@@ -210,23 +210,25 @@ class PublicBrowserTests(StaticLiveServerTestCase):
         )
 
     def build_month(self) -> None:
-        """Six cases this month in different states; two closed and rated."""
-        now = timezone.now()
-        start = now - timedelta(hours=2)
-        cases = [self.report(p, created_at=start) for p in self.points[:6]]
+        """Six cases reported three days ago in different states; two closed — one on time, one
+        handled days late — and rated 满意 and 不满意."""
+        early = timezone.now() - timedelta(days=3)
+        soon = early + timedelta(hours=1)
+        cases = [self.report(p, created_at=early) for p in self.points[:6]]
         for case in cases[1:]:
-            self.act(case, "verify_confirm", "inspector")
-            self.act(case, "file", "operator")
+            self.act(case, "verify_confirm", "inspector", when=early)
+            self.act(case, "file", "operator", when=early)
         for case in cases[2:]:
-            self.act(case, "dispatch", "dispatcher", unit_id=self.municipal.pk)
+            self.act(case, "dispatch", "dispatcher", when=early, unit_id=self.municipal.pk)
         for case in cases[3:]:
-            self.act(case, "sign", "handler")
-            self.act(case, "handled", "handler", photos=[scene("#9db7a8", "after")])
-            self.act(case, "check_pass", "inspector")
-        for case in cases[4:]:
-            self.act(case, "close", "shift_lead")
+            self.act(case, "sign", "handler", when=early)
+        for case, when in ((cases[3], soon), (cases[4], soon), (cases[5], None)):
+            self.act(case, "handled", "handler", when=when, photos=[scene("#9db7a8", "after")])
+            self.act(case, "check_pass", "inspector", when=when)
+        for case, when in ((cases[4], soon), (cases[5], None)):
+            self.act(case, "close", "shift_lead", when=when)
         case_rate(case_id=cases[4].pk, satisfaction="satisfied")
-        case_rate(case_id=cases[5].pk, satisfaction="basically")
+        case_rate(case_id=cases[5].pk, satisfaction="dissatisfied", comment="还是有响声")
 
     def shoot(self, page, name: str) -> None:
         if not SCREENSHOTS:

@@ -15,6 +15,7 @@ import time_machine
 from django.test import TestCase, override_settings
 
 from civicgrid.cases.models import Attachment
+from civicgrid.cases.services import case_rate
 from civicgrid.cases.tests.fixtures import act, build_people, photo
 from civicgrid.portal.models import Tracker
 from civicgrid.portal.tests.public_fixtures import (
@@ -153,6 +154,19 @@ class TrackTests(PublicTestCase):
         act(self.made, case, "request_void", "otto", note="重复")
         act(self.made, case, "approve_void", "sue")
         self.assertIn("已作废", self.page(f"/p/c/{case.number}/"))
+
+    def test_it_says_a_rating_came_from_the_12345_callback(self):
+        case = to_closed(self.made, public_report(self.made))
+        case_rate(case_id=case.pk, satisfaction="dissatisfied", comment="没修好", source="hotline")
+        html = self.page(f"/p/t/{reporter_link(case).token}/")
+        self.assertIn("12345 回访评价「不满意」，正在复核", html)
+        self.assertNotIn("没修好", self.page(f"/p/c/{case.number}/"))
+
+    def test_it_is_never_cached_and_keeps_the_token_out_of_other_sites_referers(self):
+        case = public_report(self.made)
+        response = self.client.get(f"/p/t/{reporter_link(case).token}/")
+        self.assertIn("no-store", response["Cache-Control"])
+        self.assertContains(response, '<meta name="referrer" content="same-origin">')
 
     def test_it_answers_404_for_an_unknown_token(self):
         self.page("/p/t/no-such-token/", status=404)
