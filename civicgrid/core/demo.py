@@ -739,6 +739,10 @@ def _demo_build(seed: int) -> DemoSummary:
     from civicgrid.open311.services import demo_app_ensure
 
     demo_app_ensure()
+    # The citizen portal's landmarks and category tiles (docs/portal.md).
+    from civicgrid.portal.services import portal_demo_ensure
+
+    portal_demo_ensure()
     return DemoSummary(
         seed=seed,
         streets=len(streets),

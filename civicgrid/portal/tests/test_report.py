@@ -448,3 +448,27 @@ class RateParsingTests(TestCase):
         self.assertIs(rate_hit("t", "a", rate, now=150.0), False)
         self.assertIs(rate_hit("t", "b", rate, now=150.0), True)
         self.assertIs(rate_hit("t", "a", rate, now=181.0), True)
+
+
+class SeedTests(TestCase):
+    def test_it_seeds_the_default_tiles_whose_categories_exist_once(self):
+        from civicgrid.catalog.models import Category, Kind
+        from civicgrid.portal.models import CategoryTile
+        from civicgrid.portal.services import tiles_seed
+
+        road = Category.objects.create(key="gbt:06013", kind=Kind.EVENT, name="道路破损")
+        Category.objects.create(key="gbt:09006", kind=Kind.EVENT, name="占道经营", is_public=False)
+        self.assertEqual(tiles_seed(), 1)
+        tile = CategoryTile.objects.get()
+        self.assertEqual((tile.label, tile.category), ("道路破损", road))
+        self.assertEqual(tiles_seed(), 0)  # an admin's tiles are never added to
+
+    def test_it_skips_demo_landmarks_outside_the_managed_area(self):
+        from civicgrid.portal.models import Place
+        from civicgrid.portal.services import portal_demo_ensure
+
+        # The test county lies south-west of the demo's town centre: no landmark falls in it.
+        build_portal()
+        lookup.invalidate()
+        portal_demo_ensure()
+        self.assertEqual(list(Place.objects.values_list("name", flat=True)), ["崇义中学"])

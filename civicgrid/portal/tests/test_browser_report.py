@@ -1,0 +1,193 @@
+"""Citizens report on a phone in headless Chromium (390 × 844): one with a photo and a tap on
+the map, one without touching the map (a typed landmark chosen from the list, the category
+found by search). Each gets the tracking number and the private link. A JavaScript error, a
+failed request or an error answer fails the test.
+
+    .venv/bin/python -m pytest -q civicgrid/portal/tests/test_browser_report.py
+
+With CIVICGRID_SCREENSHOTS=1 it also saves docs/screenshots/portal-home.png, portal-report.png
+and portal-report-done.png. Without /usr/bin/chromium the class is skipped
+(`apt-get install chromium fonts-noto-cjk`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import unittest
+from pathlib import Path
+from unittest import mock
+
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.core.cache import cache
+from django.core.management import call_command
+from PIL import Image, ImageDraw
+
+from civicgrid.cases.models import Case
+from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS, MAX_BYTES, OUT
+from civicgrid.portal.defaults import DEMO_PLACES
+from civicgrid.portal.models import Place, Tracker
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = os.environ.get("CIVICGRID_SCREENSHOTS") == "1"
+TIMEOUT_MS = 10_000
+PHONE = {"width": 390, "height": 844}
+NUMBER = r"360725-\d{4}-\d{6}"
+
+
+def street_photo() -> dict:
+    """A small JPEG as the camera hands it over: a grey road with a dark hole."""
+    img = Image.new("RGB", (480, 360), (150, 190, 220))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 200, 480, 360), fill=(120, 120, 120))
+    draw.ellipse((180, 250, 300, 300), fill=(40, 35, 30))
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=80)
+    return {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+
+
+@unittest.skipUnless(CHROMIUM.exists(), "browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
+class PortalReportBrowserTests(StaticLiveServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from playwright.sync_api import expect, sync_playwright
+
+        # Playwright's sync API keeps an asyncio loop in this thread (see cases/tests/test_browser.py).
+        cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
+        expect.set_options(timeout=TIMEOUT_MS)
+        cls.playwright = sync_playwright().start()
+        try:
+            cls.browser = cls.playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"},
+            )
+        except Exception:
+            cls.playwright.stop()
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        call_command("demo", cases=0, verbosity=0)
+        cache.clear()
+        self.problems: list[str] = []
+        context = self.browser.new_context(
+            viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True, locale="zh-CN"
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        self.addCleanup(context.close)
+        self.page = page = context.new_page()
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(msg.text))
+        page.on("pageerror", lambda exc: self.problems.append(str(exc)))
+        page.on("requestfailed", lambda req: self.problems.append(f"{req.method} {req.url} {req.failure}"))
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status} {r.url}"))
+
+    def url(self, path: str) -> str:
+        return f"{self.live_server_url}{path}"
+
+    def shoot(self, name: str, full_page: bool = True) -> None:
+        if not SCREENSHOTS:
+            return
+        OUT.mkdir(parents=True, exist_ok=True)
+        self.page.wait_for_load_state("networkidle")
+        path = OUT / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        self.assertLess(path.stat().st_size, MAX_BYTES, path.name)
+
+    def submit(self) -> None:
+        with self.page.expect_navigation() as navigation:
+            self.page.locator("button[name=submit]").click()
+        self.assertLess(navigation.value.status, 400, navigation.value.url)
+        self.assertEqual(self.problems, [])
+
+    def assert_done(self) -> Case:
+        from playwright.sync_api import expect
+
+        page = self.page
+        expect(page.get_by_role("heading", name="已收到您的反映")).to_be_visible()
+        expect(page.locator("#case-number")).to_have_text(re.compile(NUMBER))
+        number = page.locator("#case-number").inner_text().strip()
+        tracker = Tracker.objects.get(case__number=number)
+        expect(page.locator("#private-link")).to_have_value(self.url(f"/p/t/{tracker.token}/"))
+        expect(page.get_by_text("请保存此链接")).to_be_visible()
+        expect(page.get_by_role("link", name="查看办理进度")).to_have_attribute("href", f"/p/t/{tracker.token}/")
+        self.assertEqual(tracker.kind, Tracker.Kind.REPORTER)
+        return tracker.case
+
+    def test_it_takes_a_report_with_a_photo_and_a_tap_on_the_map(self):
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.goto(self.url("/p/"))
+        expect(page.get_by_role("link", name=re.compile("我要反映"))).to_be_visible()
+        self.shoot("portal-home", full_page=False)
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile("我要反映")).click()
+
+        expect(page.locator("#report-map .leaflet-overlay-pane path").first).to_be_attached()  # streets drawn
+        box = page.locator("#report-map").bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        expect(page.locator("#id_lon")).to_have_value(re.compile(r"^114\.\d{6}$"))
+        expect(page.locator("#id_lat")).to_have_value(re.compile(r"^25\.\d{6}$"))
+        expect(page.locator("#locate-status")).to_have_text("已在地图上选定位置")
+
+        page.get_by_text("路灯不亮", exact=True).click()
+        expect(page.locator("input[name=category]:checked")).to_have_count(1)
+        page.locator("#id_photos").set_input_files(street_photo())
+        expect(page.locator("#photo-previews img")).to_have_count(1)
+        expect(page.locator("#photo-count")).to_have_text("已选 1 张照片")
+        page.locator("#id_description").fill("小区门口的路灯晚上不亮，已经好几天了。")
+        page.locator("#id_name").fill("王先生")
+        tapped = (page.locator("#id_lon").input_value(), page.locator("#id_lat").input_value())
+        self.shoot("portal-report")
+        self.submit()
+
+        case = self.assert_done()
+        self.shoot("portal-report-done", full_page=False)
+        self.assertEqual((case.channel, case.category.name, case.reporter_name), ("public", "路灯", "王先生"))
+        self.assertEqual(case.attachments.count(), 1)
+        self.assertEqual((f"{case.lon:.6f}", f"{case.lat:.6f}"), tapped)  # where the map was tapped
+        self.assertEqual(self.problems, [])
+
+    def test_it_takes_a_report_without_the_map(self):
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.goto(self.url("/p/report/"))
+        school = Place.objects.get(name="崇义中学")
+        self.assertEqual(Place.objects.count(), len(DEMO_PLACES))  # the demo put every landmark in town
+
+        # The place: typed, searched, chosen from the list.
+        page.get_by_label("或者输入地址、地标").fill("一中")
+        page.get_by_role("button", name="搜索地点").click()
+        option = page.get_by_role("radio", name=re.compile("崇义中学"))
+        expect(option).to_have_count(1)
+        page.locator("label.p-option", has_text="崇义中学").click()
+        expect(option).to_be_checked()
+        expect(page.locator("#locate-status")).to_have_text("已选择：崇义中学")
+        expect(page.locator("#id_lon")).to_have_value("")
+
+        # The category: by search, not a tile.
+        page.get_by_label("没有合适的？搜索问题类型").fill("井盖")
+        page.get_by_role("button", name="搜索", exact=True).click()
+        expect(page.get_by_role("radio", name=re.compile("^雨水井盖"))).to_have_count(1)
+        page.locator("label.p-option", has_text="雨水井盖").first.click()
+        expect(page.get_by_role("radio", name=re.compile("^雨水井盖"))).to_be_checked()
+        page.locator("#step-where").scroll_into_view_if_needed()
+        self.shoot("portal-report-search", full_page=False)
+
+        page.locator("#id_description").fill("学校门口的雨水井盖松动，踩上去有响声。")
+        self.submit()
+
+        case = self.assert_done()
+        self.assertEqual((case.address, case.category.name), ("崇义中学", "雨水井盖"))
+        self.assertEqual((round(case.lon, 6), round(case.lat, 6)), (round(school.lon, 6), round(school.lat, 6)))
+        self.assertEqual(self.problems, [])
