@@ -138,11 +138,16 @@ def _late_stage(stage: str) -> Exists:
 
 def _overdue_handling(end, unit=None) -> Exists:
     """A handling run of the case started at or after the outer row's time was overdue by `end`:
-    its deadline passed before `end` and it had not ended by its deadline."""
+    its deadline passed before `end` and it had not ended by its deadline.
+
+    A run paused (缓办) keeps its old deadline until it resumes (the deadline is then moved
+    by the pause): it is overdue only if that deadline had passed before the pause began.
+    """
     runs = (
         _case_stages(Stage.HANDLE)
         .filter(started_at__gte=OuterRef("at"), deadline__lt=end)
         .filter(Q(ended_at=None) | Q(ended_at__gt=F("deadline")))
+        .filter(Q(paused_since=None) | Q(deadline__lt=F("paused_since")))
     )
     if unit is not None:
         # Wrapped like the stage: the unit_id index would read all of the unit's runs.
