@@ -22,12 +22,16 @@ from unittest import mock
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import override_settings
 from PIL import Image, ImageDraw
 
 from civicgrid.cases.models import Case
+from civicgrid.cases.services import ReportInput, case_report
 from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS, MAX_BYTES, OUT
+from civicgrid.notifications.models import NotificationSubscription
 from civicgrid.portal.defaults import DEMO_PLACES
-from civicgrid.portal.models import Place, Tracker
+from civicgrid.portal.models import CategoryTile, Place, Tracker
+from civicgrid.portal.tests.helpers import PROVIDER, SENT, last_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("CIVICGRID_SCREENSHOTS") == "1"
@@ -190,4 +194,44 @@ class PortalReportBrowserTests(StaticLiveServerTestCase):
         case = self.assert_done()
         self.assertEqual((case.address, case.category.name), ("崇义中学", "雨水井盖"))
         self.assertEqual((round(case.lon, 6), round(case.lat, 6)), (round(school.lon, 6), round(school.lat, 6)))
+        self.assertEqual(self.problems, [])
+
+    @override_settings(CIVICGRID_SMS_PROVIDER=PROVIDER)
+    def test_it_follows_a_nearby_case_with_a_verified_phone(self):
+        from playwright.sync_api import expect
+
+        page = self.page
+        school = Place.objects.get(name="崇义中学")
+        light = CategoryTile.objects.get(label="路灯不亮").category
+        existing = case_report(
+            data=ReportInput(
+                channel="public", category_id=light.pk, lon=school.lon, lat=school.lat, description="路灯不亮"
+            ),
+            actor=None,
+        )
+        SENT.clear()
+        page.goto(self.url("/p/report/"))
+        page.get_by_label("或者输入地址、地标").fill("崇义中学")
+        page.get_by_label("或者输入地址、地标").press("Enter")
+        page.locator("label.p-option", has_text="崇义中学").click()
+        page.get_by_text("路灯不亮", exact=True).click()
+        nearby = page.locator("#nearby")
+        expect(nearby).to_contain_text("附近已有 1 件相同的问题正在办理")
+        expect(nearby).to_contain_text(existing.number)
+
+        page.locator("#id_phone").fill("13912345678")
+        page.get_by_role("button", name="获取验证码").click()
+        expect(page.locator("#otp-status")).to_have_text("验证码已发送到 139****5678，5 分钟内有效")
+        expect(page.locator("#send-code")).to_be_disabled()  # a minute before sending again
+        page.locator("#id_code").fill(last_code("13912345678"))
+        page.get_by_label("接收办理进度短信").check()
+        with page.expect_navigation() as navigation:
+            nearby.get_by_role("button", name="关注这一件，不再重复上报").click()
+        self.assertLess(navigation.value.status, 400)
+
+        tracker = Tracker.objects.get(kind=Tracker.Kind.FOLLOWER)
+        self.assertEqual(page.url, self.url(f"/p/t/{tracker.token}/"))
+        self.assertEqual((tracker.case, tracker.phone_verified, tracker.notify), (existing, True, True))
+        self.assertEqual(NotificationSubscription.objects.get().phone, "13912345678")
+        self.assertEqual(Case.objects.count(), 1)
         self.assertEqual(self.problems, [])
