@@ -70,7 +70,8 @@ def _tracker_or_404(token: str) -> Tracker:
 def _track_context(tracker: Tracker, form: RatingForm | None = None, error: str = "") -> dict:
     case = tracker.case
     reporter = tracker.kind == Tracker.Kind.REPORTER
-    rateable = sel.can_rate(tracker)
+    rating = sel.last_rating_this_closure(case) if reporter else None
+    rateable = reporter and sel.can_rate(tracker, rating)
     poll = getattr(settings, "CIVICGRID_PORTAL_POLL_SECONDS", DEFAULT_POLL_SECONDS)
     return {
         "tracker": tracker,
@@ -80,7 +81,7 @@ def _track_context(tracker: Tracker, form: RatingForm | None = None, error: str 
         "steps": sel.public_timeline(case, private=True, reporter=reporter),
         "photo_url": reverse("portal:track-photo", args=[tracker.token, 0])[: -len("0/")],
         "can_rate": rateable,
-        "rating": sel.last_rating_this_closure(case) if reporter else None,
+        "rating": rating,
         "form": form or (RatingForm() if rateable else None),
         "rate_error": error,
         # No polling while the rating form is open (a swap would wipe what is being typed) or

@@ -110,7 +110,7 @@ def public_timeline(case: Case, *, private: bool, reporter: bool = False) -> lis
     `private`: shown on a tracker's private link (the rating steps speak to the citizen as
     "您"). `reporter`: the reporter's own link, which also shows the before-photos they sent.
     """
-    events = list(case.events.only("id", "action", "at", "note", "data", "from_status", "to_status"))
+    events = list(case.events.only("id", "case_id", "action", "at", "note", "data"))
     photos: dict[int, list[Attachment]] = {}
     kinds = [Attachment.Kind.AFTER, *([Attachment.Kind.BEFORE] if reporter else [])]
     for attachment in case.attachments.filter(kind__in=kinds).order_by("created_at", "id"):
@@ -222,12 +222,20 @@ def tracker_by_token(token: str) -> Tracker | None:
     )
 
 
-def can_rate(tracker: Tracker) -> bool:
-    """The reporter, on a closed case not yet rated since it was (last) closed."""
+_UNKNOWN = object()
+
+
+def can_rate(tracker: Tracker, rating=_UNKNOWN) -> bool:
+    """The reporter, on a closed case not yet rated since it was (last) closed.
+
+    `rating`: last_rating_this_closure(case) when the caller has it already (None included).
+    """
     case = tracker.case
     if tracker.kind != Tracker.Kind.REPORTER or case.status != Status.CLOSED:
         return False
-    return last_rating_this_closure(case) is None
+    if rating is _UNKNOWN:
+        rating = last_rating_this_closure(case)
+    return rating is None
 
 
 def last_rating_this_closure(case: Case) -> Rating | None:

@@ -73,6 +73,17 @@ class CasesListTests(PublicTestCase):
         self.assertIn("第 1 / 2 页", first)
         self.assertIn(cases[20].number, self.page("/p/cases/?page=2"))
 
+    def test_it_reads_a_page_in_a_fixed_number_of_queries(self):
+        for _ in range(3):
+            public_report(self.made)
+        self.client.get("/p/cases/")  # the session and messages machinery settle
+        with self.assertNumQueries(4):  # streets, categories, count, the page (with joins)
+            self.client.get("/p/cases/")
+        for _ in range(5):
+            public_report(self.made)
+        with self.assertNumQueries(4):
+            self.client.get("/p/cases/")
+
 
 class GeoJsonTests(PublicTestCase):
     def test_it_rounds_points_to_about_30_metres(self):

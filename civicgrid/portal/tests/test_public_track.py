@@ -12,7 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.db import connection
 from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from civicgrid.cases.models import Attachment
 from civicgrid.cases.services import case_rate
@@ -26,6 +28,7 @@ from civicgrid.portal.tests.public_fixtures import (
     public_report,
     reporter_link,
     to_closed,
+    to_closed_from_processing,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -167,6 +170,26 @@ class TrackTests(PublicTestCase):
         response = self.client.get(f"/p/t/{reporter_link(case).token}/")
         self.assertIn("no-store", response["Cache-Control"])
         self.assertContains(response, '<meta name="referrer" content="same-origin">')
+
+    def test_it_reads_the_page_in_as_many_queries_however_long_the_history(self):
+        short = reporter_link(to_closed(self.made, public_report(self.made)))
+        case = public_report(self.made)
+        act(self.made, case, "verify_confirm", "ivy")
+        act(self.made, case, "file", "otto")
+        act(self.made, case, "dispatch", "dora", unit_id=self.made["municipal"].pk)
+        act(self.made, case, "sign", "hank")
+        for _ in range(3):
+            act(self.made, case, "handled", "hank", photos=[photo()])
+            act(self.made, case, "check_fail", "ivy", note="仍有坑洼")
+        long = reporter_link(to_closed_from_processing(self.made, case))
+        counts = []
+        for tracker in (short, long):
+            self.client.get(f"/p/t/{tracker.token}/")
+            with CaptureQueriesContext(connection) as queries:
+                self.client.get(f"/p/t/{tracker.token}/")
+            counts.append(len(queries))
+        self.assertEqual(counts[0], counts[1])
+        self.assertLessEqual(counts[1], 5)  # tracker, closure, rating, events, photos
 
     def test_it_answers_404_for_an_unknown_token(self):
         self.page("/p/t/no-such-token/", status=404)
