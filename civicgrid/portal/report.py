@@ -17,12 +17,14 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from shapely.geometry import mapping, shape
 
 from civicgrid.audit.context import client_ip
 from civicgrid.cases.models import Case
 from civicgrid.cases.services import CaseError, ReportInput
 from civicgrid.cases.workflow import OPEN
 from civicgrid.core.ratelimit import rate_hit, rate_setting, retry_after
+from civicgrid.geo.lookup import OutsideManagedArea, locate
 from civicgrid.geo.models import Grid, Region
 from civicgrid.notifications.masking import mask_phone
 from civicgrid.portal.forms import MAX_PHOTOS, OUTSIDE, ReportForm
@@ -134,8 +136,17 @@ def categories(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def nearby(request: HttpRequest) -> HttpResponse:
-    found = _nearby(request.GET)
-    return render(request, "portal/_nearby.html", {"nearby": found, "nearby_checked": True})
+    """Open cases nearby; for a point outside the managed area, a warning at once (map taps)."""
+    try:
+        point = (float(request.GET.get("lon", "")), float(request.GET.get("lat", "")))
+    except ValueError:
+        point = None
+    if point is not None:
+        try:
+            locate(*point)
+        except OutsideManagedArea:
+            return render(request, "portal/_nearby.html", {"outside": OUTSIDE})
+    return render(request, "portal/_nearby.html", {"nearby": _nearby(request.GET)})
 
 
 @require_POST
@@ -165,8 +176,6 @@ def _round_trip(request: HttpRequest) -> HttpResponse:
     if "send_code" in request.POST:
         message, _status = _send_code(request, normalise_phone(request.POST.get("phone", "")))
         notices.append(message)
-    if request.FILES:
-        notices.append(_("照片需要重新选择（页面刷新后浏览器不保留已选的照片）。"))
     return _render_form(request, form, notices=notices, find=request.POST.get("find", ""))
 
 
@@ -195,8 +204,6 @@ def _submit(request: HttpRequest, *, mode: str) -> HttpResponse:
     found = nearby_open_cases(category_id=form.category_obj.pk, lon=lon, lat=lat)
     if found and not request.POST.get("nearby_checked"):
         notices = [_("附近已有相同的问题正在办理。是同一个问题的话，请关注它；不是的话，请再次点击“提交”。")]
-        if request.FILES:
-            notices.append(_("照片需要重新选择（页面刷新后浏览器不保留已选的照片）。"))
         return _render_form(request, form, notices=notices, nearby_checked=True)
     report_data = ReportInput(
         channel="public",
@@ -228,6 +235,10 @@ def _render_form(
     nearby_checked: bool = False,
 ) -> HttpResponse:
     values = form.data if form.is_bound else form.initial
+    notices = list(notices or [])
+    if request.FILES:
+        # Browsers never refill a file input: say so whenever the form comes back.
+        notices.append(_("照片需要重新选择（页面刷新后浏览器不保留已选的照片）。"))
     place_q, category_q = (values.get("place_q") or "").strip(), (values.get("category_q") or "").strip()
     chosen_place = place_resolve(values.get("place") or "")
     place_results = place_search(place_q) if place_q else []
@@ -257,7 +268,7 @@ def _render_form(
         "category_searched": bool(category_q) or find == "category",
         "nearby": _nearby(values),
         "nearby_checked": nearby_checked or bool(values.get("nearby_checked")),
-        "notices": notices or [],
+        "notices": notices,
         "map_config": _map_config(),
         "strings": _script_strings(),
         "max_photos": MAX_PHOTOS,
@@ -312,8 +323,14 @@ def _map_config() -> dict:
     bounds = Grid.objects.aggregate(
         min_lon=Min("min_lon"), min_lat=Min("min_lat"), max_lon=Max("max_lon"), max_lat=Max("max_lat")
     )
+    # Street outlines only to find one's way: simplified to about 10 m, so a county's real
+    # boundaries do not weigh on a phone's data plan.
     streets = [
-        {"type": "Feature", "geometry": boundary, "properties": {"name": name}}
+        {
+            "type": "Feature",
+            "geometry": mapping(shape(boundary).simplify(0.0001, preserve_topology=True)),
+            "properties": {"name": name},
+        }
         for name, boundary in Region.objects.filter(level=Region.Level.STREET, boundary__isnull=False)
         .order_by("code")
         .values_list("name", "boundary")

@@ -146,6 +146,18 @@ class ReportFormTests(ReportTestCase):
         self.assertContains(response, "不在本县城市管理范围内", status_code=400)
         self.assertNothingWritten()
 
+    def test_it_says_photos_must_be_chosen_again_when_the_form_comes_back(self):
+        response = self.post(lon=113.9, lat=25.2, photos=[jpeg()])
+        self.assertContains(response, "照片需要重新选择", status_code=400)
+        response = self.post(lon=113.9, lat=25.2)
+        self.assertNotContains(response, "照片需要重新选择", status_code=400)
+
+    def test_it_warns_at_once_when_a_tapped_point_is_outside_the_county(self):
+        response = self.client.get("/p/report/nearby/", {"lon": 113.9, "lat": 25.2})
+        self.assertContains(response, "不在本县城市管理范围内")
+        response = self.client.get("/p/report/nearby/", {"lon": EAST_POINT[0], "lat": EAST_POINT[1]})
+        self.assertNotContains(response, "不在本县城市管理范围内")
+
     def test_it_asks_for_a_location_a_category_and_a_description(self):
         response = self.post(category="", description="")
         self.assertContains(response, "请选择问题位置", status_code=400)

@@ -112,8 +112,9 @@
   function refreshNearby() {
     var category = form.querySelector("input[name=category]:checked");
     var place = form.querySelector("input[name=place]:checked");
-    if (!category || !(lon.value || place)) { nearbyBox.innerHTML = ""; return; }
-    var query = "?category=" + encodeURIComponent(category.value) +
+    // A point alone is still sent: the answer warns at once when it is outside the county.
+    if (!lon.value && !(category && place)) { nearbyBox.innerHTML = ""; return; }
+    var query = "?category=" + encodeURIComponent(category ? category.value : "") +
       (lon.value ? "&lon=" + lon.value + "&lat=" + lat.value : "&place=" + encodeURIComponent(place.value));
     get(form.dataset.nearbyUrl + query).then(function (html) { nearbyBox.innerHTML = html; }, function () {});
   }
