@@ -484,3 +484,41 @@ class SeedTests(TestCase):
         lookup.invalidate()
         portal_demo_ensure()
         self.assertEqual(list(Place.objects.values_list("name", flat=True)), ["崇义中学"])
+
+
+class AdminTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.made = build_portal()
+
+    def setUp(self):
+        lookup.invalidate()
+        self.client.force_login(self.made["admin"])
+
+    def test_it_lets_staff_edit_tiles_and_places(self):
+        for url in ("/admin/portal/categorytile/", "/admin/portal/categorytile/add/", "/admin/portal/place/add/"):
+            self.assertEqual(self.client.get(url).status_code, 200, url)
+        response = self.client.post(
+            "/admin/portal/categorytile/add/",
+            {"label": "路灯坏了", "hint": "", "category": self.made["light"].pk, "order": 5, "is_active": "on"},
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertContains(self.client.get("/p/report/"), "路灯坏了")
+
+    def test_it_refuses_a_place_outside_the_managed_area(self):
+        response = self.client.post(
+            "/admin/portal/place/add/",
+            {"name": "省城", "aliases": "", "lon": "115.9", "lat": "28.7", "is_active": "on"},
+        )
+        self.assertContains(response, "该坐标不在管理区域内")
+        response = self.client.post(
+            "/admin/portal/place/add/",
+            {
+                "name": "东一菜场",
+                "aliases": "菜场",
+                "lon": str(EAST_POINT[0]),
+                "lat": str(EAST_POINT[1]),
+                "is_active": "on",
+            },
+        )
+        self.assertEqual(response.status_code, 302)
