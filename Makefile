@@ -28,6 +28,8 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 # The suite runs on SQLite always, and on PostgreSQL too when DATABASE_URL points at one.
+# The deployment tests use Redis on 127.0.0.1:6379 (Celery) and start a SeaweedFS server (S3);
+# without them they skip and say why (-rs); CI sets CIVICGRID_TEST_REQUIRE_SERVICES=true.
 test: setup
 	$(MANAGE) makemigrations --check --dry-run
 	$(MAKE) --no-print-directory test-sqlite
@@ -36,11 +38,11 @@ test: setup
 
 test-sqlite:
 	@echo "== Test suite on SQLite =="
-	env -u DATABASE_URL $(PY) -m pytest -q -n 2
+	env -u DATABASE_URL $(PY) -m pytest -q -rs -n 2
 
 test-postgres:
 	@echo "== Test suite on PostgreSQL ($${DATABASE_URL%%@*}@…) =="
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -rs -n 2
 
 bench: setup
 	$(MANAGE) migrate --noinput --verbosity 0

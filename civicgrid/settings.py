@@ -239,6 +239,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# Behind nginx terminating HTTPS: trust its X-Forwarded-Proto (nginx must set it, never pass
+# the client's), so that Django builds https:// links and accepts https:// origins.
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -39,7 +39,8 @@ def reading_replica():
 
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
-        if not _use_replica.get() or REPLICA not in settings.DATABASES:
+        # Installed only with CIVICGRID_READ_REPLICA_URL (settings), so `replica` exists.
+        if not _use_replica.get():
             return None
         if model._meta.app_label in PRIMARY_ONLY_APPS or model._meta.label == settings.AUTH_USER_MODEL:
             return None
