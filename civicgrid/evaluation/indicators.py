@@ -222,37 +222,21 @@ class RegionRow(Row):
     cases_per_grid: Decimal | None = None
 
 
-def _grid_counts(level: str, scope: Scope) -> dict:
-    grids = Grid.objects.all()
-    if scope.region_prefix:
-        grids = grids.filter(region_code__startswith=scope.region_prefix)
-    if level == "grid":
-        return {pk: 1 for pk in grids.values_list("pk", flat=True)}
-    key = {"county": Value(0), "street": F("community__parent_id"), "community": F("community_id")}[level]
-    return {k: row["n"] for k, row in _counts(grids, key, n=Count("id")).items()}
-
-
-def _region_objects(level: str, scope: Scope) -> list[tuple[int, str, str]]:
-    prefix = scope.region_prefix or ""
-    if level == "grid":
-        grids = Grid.objects.filter(region_code__startswith=prefix).order_by("code")
-        return [(g.pk, g.code, g.name or g.code) for g in grids]
-    if level == "county":
-        county = Region.objects.filter(level=Region.Level.COUNTY).order_by("code").first()
-        name = county.name if county else "全县"
-        if prefix:  # a street's users see their own part as the total
-            region = Region.objects.filter(code=prefix).first()
-            return [(0, prefix, region.name if region else prefix)]
-        return [(0, county.code if county else "", name)]
-    # A community's users see their street's row (computed from their community's cases only).
-    regions = Region.objects.filter(level=level, code__startswith=prefix[: {"street": 9, "community": 12}[level]])
-    return [(r.pk, r.code, r.name) for r in regions.order_by("code")]
-
-
 def region_rows(
     period: Period, level: str = "street", *, scope: Scope = EVERYTHING, config: EvaluationSettings | None = None
 ) -> list[RegionRow]:
-    """Streets, communities or grids (where the case was located) over the period.
+    """Streets, communities or grids (or the county: one row) over the period; see region_tables."""
+    return region_tables(period, (level,), scope=scope, config=config)[level]
+
+
+def region_tables(
+    period: Period,
+    levels: tuple[str, ...] = LEVELS,
+    *,
+    scope: Scope = EVERYTHING,
+    config: EvaluationSettings | None = None,
+) -> dict[str, list[RegionRow]]:
+    """{level: rows} for the county, streets, communities and grids, by where the case is.
 
     * reports: report events in the period (every channel, self-handled included);
       public_reports: those from PUBLIC_CHANNELS; public_share = public ÷ reports (监督举报率).
@@ -268,13 +252,17 @@ def region_rows(
     * closed_on_time (按期结案数): closed and not overdue.
     * closure_rate = closed ÷ should_close; on_time_rate = closed_on_time ÷ should_close.
     * cases_per_grid = filed ÷ the number of unit grids in the region.
+
+    The counts are taken once per grid and added up: a case lies in one grid, so the sums of
+    the grids' distinct cases are the communities', streets' and county's. Rows are the
+    regions with unit grids in the reader's scope.
     """
     config = config or EvaluationSettings.current()
-    if level not in LEVELS:
-        raise ValueError(level)
-    key = Value(0, IntegerField()) if level == "county" else F(f"case__{level}_id")
+    for level in levels:
+        if level not in LEVELS:
+            raise ValueError(level)
     end = period.end
-
+    key = F("case__grid_id")
     reports = _counts(
         _events("report", period, scope),
         key,
@@ -302,20 +290,59 @@ def region_rows(
             "overdue": f"{counted} AND t.overdue",
         },
     )
-    grids = _grid_counts(level, scope)
-    rows = []
-    for pk, code, name in _region_objects(level, scope):
-        row = RegionRow(pk, code, name, level=level, grids=grids.get(pk, 0))
-        for attr, value in {**reports.get(pk, {}), **tallies.get(pk, {})}.items():
-            setattr(row, attr, value)
-        row.public_share = rate(row.public_reports, row.reports)
-        row.closure_rate = rate(row.closed, row.should_close)
-        row.on_time_rate = rate(row.closed_on_time, row.should_close)
-        row.cases_per_grid = (
-            (Decimal(row.filed) / row.grids).quantize(CENT, rounding=ROUND_HALF_UP) if row.grids else None
+    grids = Grid.objects.order_by("code")
+    if scope.region_prefix:
+        grids = grids.filter(region_code__startswith=scope.region_prefix)
+    grids = list(grids.values_list("pk", "code", "name", "community_id", "community__parent_id"))
+
+    # Names: the county (or the reader's own region, whose part is their total), streets and
+    # communities, in one query each at most.
+    names: dict[tuple[str, int], tuple[str, str]] = {}
+    for pk, code, name, _community, _street in grids:
+        names["grid", pk] = (code, name or code)
+    wanted = {
+        lvl: {g[{"community": 3, "street": 4}[lvl]] for g in grids} for lvl in ("community", "street") if lvl in levels
+    }
+    if wanted:
+        for region in Region.objects.filter(pk__in=set().union(*wanted.values())).only("pk", "code", "name", "level"):
+            names[region.level, region.pk] = (region.code, region.name)
+    if "county" in levels:
+        region = (
+            Region.objects.filter(code=scope.region_prefix).first()
+            if scope.region_prefix
+            else Region.objects.filter(level=Region.Level.COUNTY).order_by("code").first()
         )
-        rows.append(row)
-    return rows
+        names["county", 0] = (region.code, region.name) if region else ("", "全县")
+
+    totals: dict[str, dict[int, dict]] = {level: {} for level in levels}
+    if "county" in levels:
+        totals["county"][0] = {}  # one row, even for a reader whose region has no grids
+    for pk, _code, _name, community, street in grids:
+        counts = {**reports.get(pk, {}), **tallies.get(pk, {}), "grids": 1}
+        for level in levels:
+            target = totals[level].setdefault(
+                {"grid": pk, "community": community, "street": street, "county": 0}[level], {}
+            )
+            for attr, value in counts.items():
+                target[attr] = target.get(attr, 0) + value
+
+    tables = {}
+    for level in levels:
+        rows = []
+        for pk, counts in totals[level].items():
+            code, name = names.get((level, pk), ("", ""))
+            row = RegionRow(pk, code, name, level=level)
+            for attr, value in counts.items():
+                setattr(row, attr, value)
+            row.public_share = rate(row.public_reports, row.reports)
+            row.closure_rate = rate(row.closed, row.should_close)
+            row.on_time_rate = rate(row.closed_on_time, row.should_close)
+            row.cases_per_grid = (
+                (Decimal(row.filed) / row.grids).quantize(CENT, rounding=ROUND_HALF_UP) if row.grids else None
+            )
+            rows.append(row)
+        tables[level] = sorted(rows, key=lambda row: row.code)
+    return tables
 
 
 #

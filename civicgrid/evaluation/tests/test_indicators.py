@@ -244,8 +244,13 @@ class QueryCountTests(HistoryTestCase):
     """A fixed number of queries, however many cases and rows: no query per case or per row."""
 
     def test_it_runs_a_fixed_number_of_queries(self):
-        with self.assertNumQueries(4):  # reports, the cohort, grid counts, the regions
+        with self.assertNumQueries(3):  # reports, the cohort, the grids
             indicators.region_rows(MARCH, "grid", config=self.config)
+        with self.assertNumQueries(5):  # the same for every level at once + region and county names
+            tables = indicators.region_tables(MARCH, config=self.config)
+        self.assertEqual(
+            {level: len(rows) for level, rows in tables.items()}, {"county": 1, "street": 2, "community": 3, "grid": 6}
+        )
         with self.assertNumQueries(4):  # the cohort, handling times, ratings, the units
             indicators.unit_rows(MARCH, config=self.config)
         with self.assertNumQueries(5):  # reports, verifications, checks, grids, the users
