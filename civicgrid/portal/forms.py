@@ -15,6 +15,7 @@ from civicgrid.portal.services import public_categories
 MAX_PHOTOS = 6
 MAX_DESCRIPTION = 4000
 OUTSIDE = _("这个位置不在本县城市管理范围内，请重新选择位置。")
+PHOTO_OUTSIDE = _("照片里记录的拍摄位置不在本县城市管理范围内，请选择问题位置。")
 
 
 class ReportForm(forms.Form):
@@ -101,7 +102,7 @@ class ReportForm(forms.Form):
         try:
             locate(*self.point)
         except OutsideManagedArea:
-            self.add_error("place", OUTSIDE)
+            self.add_error("place", PHOTO_OUTSIDE if self.point_source == "photo" else OUTSIDE)
 
     def _clean_contact(self, data) -> None:
         phone, code = data.get("phone"), (data.get("code") or "").strip()

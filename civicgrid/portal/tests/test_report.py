@@ -118,6 +118,11 @@ class ReportFormTests(ReportTestCase):
         with default_storage.open(stored.file.name) as fh:
             self.assertNotIn(b"PhoneMaker", fh.read())
 
+    def test_it_says_when_the_photos_gps_is_outside_the_county(self):
+        response = self.post(photos=[phone_photo(113.9, 25.2)])
+        self.assertContains(response, "照片里记录的拍摄位置不在本县城市管理范围内", status_code=400)
+        self.assertNothingWritten()
+
     def test_it_prefers_the_given_point_to_the_photos_gps(self):
         self.post(lon=WEST_POINT[0], lat=WEST_POINT[1], photos=[phone_photo(*EAST_POINT)])
         case = Case.objects.get()
