@@ -1,0 +1,162 @@
+"""The cockpit in a real browser, with the demo county and a few months of its history.
+
+Headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) opens the cockpit as the
+demo leader on a 1920×1080 screen and on a 1366×768 laptop, and checks that every chart and
+the map drew something, that the page fits the screen, and that a failed refresh keeps the
+figures and says so. JavaScript errors and failed loads fail the test.
+
+    .venv/bin/python -m pytest -q civicgrid/cockpit/tests/test_browser.py
+
+Without /usr/bin/chromium the class is skipped (`apt-get install chromium fonts-noto-cjk`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unittest
+from pathlib import Path
+from unittest import mock
+
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.core.management import call_command
+
+from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS
+from civicgrid.core.demo import demo_password
+
+CHROMIUM = Path("/usr/bin/chromium")
+TIMEOUT_MS = 15_000
+BIG_SCREEN = {"width": 1920, "height": 1080}
+LAPTOP = {"width": 1366, "height": 768}
+# A few thousand cases give every panel something to draw in a few seconds.
+DEMO_CASES = 3000
+CHARTS = ("units", "trend", "channels", "categories", "satisfaction", "resolution")
+
+# Per chart, how many of its canvas pixels are not transparent (0 means nothing was drawn).
+PAINTED_PIXELS_JS = """() => Object.fromEntries(
+  Array.from(document.querySelectorAll('[data-chart]')).map((el) => {
+    const canvas = el.querySelector('canvas');
+    if (!canvas || !canvas.width || !canvas.height) { return [el.dataset.chart, 0]; }
+    const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 3; i < px.length; i += 4) { if (px[i]) { n++; } }
+    return [el.dataset.chart, n];
+  }))"""
+HEAT_PIXELS_JS = """() => {
+  const canvas = document.querySelector('.ck-heat-canvas');
+  if (!canvas) { return 0; }
+  const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 3; i < px.length; i += 4) { if (px[i]) { n++; } }
+  return n;
+}"""
+# Panels that stick out of the screen (a 大屏 page never scrolls).
+OVERFLOW_JS = """() => Array.from(document.querySelectorAll('.ck-panel, .ck-kpi-group'))
+  .filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.bottom > innerHeight + 1 || r.right > innerWidth + 1;
+  })
+  .map((el) => el.querySelector('h2, h3').textContent)"""
+
+
+@unittest.skipUnless(CHROMIUM.exists(), "browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
+class CockpitBrowserTests(StaticLiveServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from playwright.sync_api import expect, sync_playwright
+
+        # Playwright's sync API keeps an asyncio loop in this thread (see cases' test_browser).
+        cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
+        expect.set_options(timeout=TIMEOUT_MS)
+        cls.playwright = sync_playwright().start()
+        try:
+            cls.browser = cls.playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"},
+            )
+        except Exception:
+            cls.playwright.stop()
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        # A TransactionTestCase empties the database after each test: build the demo per test.
+        call_command("demo", cases=DEMO_CASES, verbosity=0)
+        self.problems: list[str] = []
+
+    def open_cockpit(self, viewport: dict):
+        context = self.browser.new_context(viewport=viewport, locale="zh-CN")
+        self.addCleanup(context.close)
+        page = context.new_page()
+        page.on("pageerror", lambda error: self.problems.append(f"JS error: {error}"))
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
+        page.on("requestfailed", lambda request: self.problems.append(f"failed: {request.url}"))
+        page.goto(f"{self.live_server_url}/accounts/login/")
+        page.fill("input[name=username]", "leader")
+        page.fill("input[name=password]", demo_password("leader"))
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_load_state("networkidle")  # else leaving the page cancels its favicon load
+        page.goto(f"{self.live_server_url}/cockpit/")
+        page.wait_for_selector("body[data-cockpit-drawn]", timeout=TIMEOUT_MS)
+        return page
+
+    def assert_everything_drew(self, page):
+        from playwright.sync_api import expect
+
+        # Charts animate in: wait until each one has painted a fair area.
+        page.wait_for_function(
+            f"() => Object.values(({PAINTED_PIXELS_JS})()).every((n) => n > 2000)", timeout=TIMEOUT_MS
+        )
+        painted = page.evaluate(PAINTED_PIXELS_JS)
+        self.assertEqual(sorted(painted), sorted(CHARTS))
+        # The map: 300 grids outlined, some coloured, the heat drawn, the legend filled in.
+        self.assertEqual(page.locator("#ck-map .leaflet-overlay-pane path").count(), 300)
+        self.assertGreater(page.evaluate(HEAT_PIXELS_JS), 1000)
+        expect(page.locator(".ck-legend .swatch").first).to_be_visible()
+        # Key figures are numbers, and the header says when they were computed.
+        for key in ("reported_month", "filed_month", "closed_month", "open"):
+            self.assertRegex(page.locator(f'[data-kpi="{key}"]').inner_text(), r"^[\d,]+$")
+        self.assertRegex(page.locator('[data-kpi="closure_rate"]').inner_text(), r"^\d+\.\d%$")
+        expect(page.locator("#ck-updated")).to_have_text(re.compile(r"更新于 \d\d:\d\d:\d\d"))
+        expect(page.locator("#ck-warning")).to_be_hidden()
+        self.assertEqual(page.evaluate(OVERFLOW_JS), [])
+        self.assertEqual(page.evaluate("document.documentElement.scrollHeight <= innerHeight"), True)
+
+    def test_every_panel_draws_on_a_big_screen(self):
+        page = self.open_cockpit(BIG_SCREEN)
+        self.assert_everything_drew(page)
+        self.assertEqual(self.problems, [])
+
+    def test_every_panel_draws_on_a_laptop(self):
+        page = self.open_cockpit(LAPTOP)
+        self.assert_everything_drew(page)
+        self.assertEqual(self.problems, [])
+
+    def test_a_failed_refresh_keeps_the_figures_and_warns(self):
+        from playwright.sync_api import expect
+
+        page = self.open_cockpit(BIG_SCREEN)
+        self.assert_everything_drew(page)
+        shown = page.locator('[data-kpi="reported_month"]').inner_text()
+        self.assertEqual(self.problems, [])
+        page.route("**/cockpit/data", lambda route: route.abort())
+        page.evaluate("CivicGridCockpit.refresh()")
+        expect(page.locator("#ck-warning")).to_be_visible()
+        expect(page.locator("#ck-warning")).to_contain_text("数据刷新失败，仍显示上次数据")
+        self.assertEqual(page.locator('[data-kpi="reported_month"]').inner_text(), shown)
+        self.assertEqual(page.evaluate(PAINTED_PIXELS_JS)["trend"] > 2000, True)
+        # The aborted request (and the console's note of it) is the only problem; the next good
+        # refresh clears the warning.
+        self.assertEqual([p for p in self.problems if "/cockpit/data" not in p and "net::ERR_FAILED" not in p], [])
+        page.unroute("**/cockpit/data")
+        page.evaluate("CivicGridCockpit.refresh()")
+        expect(page.locator("#ck-warning")).to_be_hidden()
