@@ -53,6 +53,13 @@ class CockpitViewTests(TestCase):
         self.client.force_login(self.made["lea"])
         self.assertContains(self.client.get("/cockpit/"), "统计范围：崇义县")
 
+    def test_leaders_find_it_in_the_navigation(self):
+        self.client.force_login(self.made["lea"])
+        self.assertContains(self.client.get("/"), '<a href="/cockpit/">领导驾驶舱</a>', html=True)
+        self.client.force_login(self.made["otto"])  # an operator opens it by its address
+        self.assertNotContains(self.client.get("/"), 'href="/cockpit/"')
+        self.assertEqual(self.client.get("/cockpit/").status_code, 200)
+
     def test_it_requires_login(self):
         response = self.client.get("/cockpit/")
         self.assertEqual(response.status_code, 302)
