@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from civicgrid.cases.models import Rating, Satisfaction
 from civicgrid.cases.services import CaseConflict, CaseNotFound, InvalidInput, case_rate
-from civicgrid.cases.workflow import Status
+from civicgrid.cases.workflow import Action, Status
 from civicgrid.catalog.models import Category
 from civicgrid.core.files import stored_file_response
 from civicgrid.core.htmx import htmx_partial
@@ -73,12 +73,16 @@ def _track_context(tracker: Tracker, form: RatingForm | None = None, error: str 
     rating = sel.last_rating_this_closure(case) if reporter else None
     rateable = reporter and sel.can_rate(tracker, rating)
     poll = getattr(settings, "CIVICGRID_PORTAL_POLL_SECONDS", DEFAULT_POLL_SECONDS)
+    steps = sel.public_timeline(case, private=True, reporter=reporter)
+    # Kept closed after a 不满意: the reply goes above the rating form, which is open again.
+    reply = steps[-1].note if steps and steps[-1].action == Action.KEEP_CLOSED else ""
     return {
         "tracker": tracker,
         "case": case,
         "reporter": reporter,
         "headline": sel.current_text(case),
-        "steps": sel.public_timeline(case, private=True, reporter=reporter),
+        "steps": steps,
+        "reply": reply,
         "photo_url": reverse("portal:track-photo", args=[tracker.token, 0])[: -len("0/")],
         "can_rate": rateable,
         "rating": rating,

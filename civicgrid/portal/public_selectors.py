@@ -81,6 +81,7 @@ class Step:
     note_label: str = ""  # 原因 or 答复
     merged_into: str = ""  # the number of the case this one was merged into
     photos: list = field(default_factory=list)  # Attachment rows to show under the step
+    action: str = ""  # the event's action
 
 
 # Internal steps the public timeline leaves out: requests waiting for a decision, refused
@@ -125,6 +126,7 @@ def public_timeline(case: Case, *, private: bool, reporter: bool = False) -> lis
         step = _step(case, event, private=private, deferral_reason=deferral_reason)
         if step is None:
             continue
+        step.action = event.action
         step.photos = [
             p
             for p in photos.get(event.pk, [])
@@ -305,6 +307,7 @@ def cases_geojson(qs: QuerySet[Case]) -> dict:
                 "category": category,
                 "status": public_status(status),
                 "closed": status == Status.CLOSED,
+                "review": status == Status.REVIEW,
             },
         }
         for number, lon, lat, status, category in rows

@@ -94,7 +94,7 @@ class GeoJsonTests(PublicTestCase):
         for snapped, real in ((lon, case.lon), (lat, case.lat)):
             self.assertAlmostEqual(snapped / 0.0003, round(snapped / 0.0003), places=4)
             self.assertLessEqual(abs(snapped - real), 0.00015 + 1e-9)
-        self.assertEqual(set(feature["properties"]), {"number", "category", "status", "closed"})
+        self.assertEqual(set(feature["properties"]), {"number", "category", "status", "closed", "review"})
         self.assertEqual(feature["properties"]["status"], "核实中")
         self.assertFalse(data["truncated"])
         self.assertIn("features", data["streets"])

@@ -153,4 +153,8 @@ class ReviewTests(PublicTestCase):
         self.assertIn(reply, html)
         self.assertIn("答复", html)
         self.assertIn(reply, self.page(f"/p/c/{self.case.number}/"))
+        # Closed again: the reply sits above the rating form, which is open once more.
+        self.assertIn("复核答复", html)
+        self.assertIn("请评价复核结果", html)
+        self.assertLess(html.index("复核答复"), html.index('name="satisfaction"'))
         self.assertNoPersonalData(html.replace(self.case.description, "").replace("井盖还是松的", ""))

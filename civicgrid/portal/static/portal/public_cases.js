@@ -24,7 +24,7 @@
           var closed = f.properties.closed;
           return L.circleMarker(latlng, {
             radius: 7, color: "#fff", weight: 2, fillOpacity: 0.9,
-            fillColor: closed ? colours.closed : "#1f5fbf"
+            fillColor: closed ? colours.closed : (f.properties.review ? colours.review : "#1f5fbf")
           });
         },
         onEachFeature: function (f, layer) {
