@@ -235,3 +235,35 @@ class PortalReportBrowserTests(StaticLiveServerTestCase):
         self.assertEqual(NotificationSubscription.objects.get().phone, "13912345678")
         self.assertEqual(Case.objects.count(), 1)
         self.assertEqual(self.problems, [])
+
+    def test_it_takes_a_report_with_javascript_turned_off(self):
+        from playwright.sync_api import expect
+
+        context = self.browser.new_context(
+            viewport=PHONE,
+            device_scale_factor=1,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            java_script_enabled=False,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        self.addCleanup(context.close)
+        page = self.page = context.new_page()
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status} {r.url}"))
+        page.goto(self.url("/p/report/"))
+        expect(page.locator("#report-map")).to_be_hidden()  # the map needs the script
+        page.get_by_label("或者输入地址、地标").fill("菜市场")
+        with page.expect_navigation():
+            page.get_by_role("button", name="搜索地点").click()
+        page.locator("label.p-option", has_text="横水农贸市场").click()
+        page.get_by_label("没有合适的？搜索问题类型").fill("占道")
+        with page.expect_navigation():
+            page.get_by_role("button", name="搜索", exact=True).click()
+        expect(page.get_by_role("radio", name=re.compile("^横水农贸市场"))).to_be_checked()  # kept
+        page.locator("label.p-option", has_text="施工占道").click()
+        page.locator("#id_description").fill("菜市场门口施工围挡占了半条路。")
+        self.submit()
+        case = self.assert_done()
+        self.assertEqual((case.address, case.category.name), ("横水农贸市场", "施工占道"))
+        self.assertEqual(self.problems, [])
