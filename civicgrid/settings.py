@@ -113,19 +113,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
         "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None,
     }
+    # PgBouncer in transaction mode also cannot keep the named cursors of QuerySet.iterator().
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
 
 # Optional PostgreSQL standby for long reads (evaluation, leaders' screens): requests under
 # CIVICGRID_READ_REPLICA_PATHS read from it (civicgrid.core.replica); writes stay on default.
 _replica_url = env_str("CIVICGRID_READ_REPLICA_URL", "")
 CIVICGRID_READ_REPLICA_PATHS = env_list(
-    "CIVICGRID_READ_REPLICA_PATHS", ["/api/v1/evaluation/", "/evaluation/", "/cockpit/", "/dashboard/"]
+    "CIVICGRID_READ_REPLICA_PATHS", ["/api/v1/evaluation/", "/evaluation/", "/cockpit/"]
 )
 if _replica_url:
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("CIVICGRID_READ_REPLICA_URL needs a PostgreSQL DATABASE_URL (the primary)")
     DATABASES["replica"] = {
         **dj_database_url.parse(_replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True),
-        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        "OPTIONS": DATABASES["default"]["OPTIONS"],
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"],
         # Tests read the replica through the default connection: there is no standby in CI.
         "TEST": {"MIRROR": "default"},
     }
@@ -243,6 +246,9 @@ LOGGING = {
 # the client's), so that Django builds https:// links and accepts https:// origins.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only: Django redirects http:// and sends Strict-Transport-Security (or nginx does both).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -248,3 +249,33 @@ class ReplicaRoutingTests(SimpleTestCase):
         middleware(factory.get("/api/v1/cases/"))
         self.assertEqual(seen, [True, False, False])
         self.assertIs(replica._use_replica.get(), False)
+
+
+class ConfigurationDocsTests(SimpleTestCase):
+    PYTHON_READS = re.compile(
+        r'(?:env_(?:str|int|bool|list|choice|secret)\(\s*|getenv\(\s*|environ\.get\(\s*|environ\[\s*)"([A-Z][A-Z0-9_]*)"'
+    )
+    SHELL_READS = re.compile(r"\$\{([A-Z][A-Z0-9_]*)")
+
+    def variables_read(self) -> dict[str, str]:
+        found = {}
+        for path in [*(ROOT / "civicgrid").rglob("*.py"), ROOT / "gunicorn.conf.py", ROOT / "manage.py"]:
+            for name in self.PYTHON_READS.findall(path.read_text()):
+                found.setdefault(name, str(path.relative_to(ROOT)))
+        for path in (ROOT / "bin").iterdir():
+            pattern = self.PYTHON_READS if path.suffix == ".py" else self.SHELL_READS
+            for name in pattern.findall(path.read_text()):
+                found.setdefault(name, str(path.relative_to(ROOT)))
+        return found
+
+    def test_every_variable_the_code_reads_is_documented(self):
+        documented = set(re.findall(r"`([A-Z][A-Z0-9_]*)`", (ROOT / "docs" / "configuration.md").read_text()))
+        read = self.variables_read()
+        self.assertIn("CIVICGRID_S3_SECRET_KEY", read)  # the search itself works
+        # PATH is the system's; X_* are the env readers' own test names.
+        missing = {
+            name: where
+            for name, where in read.items()
+            if name not in documented and name != "PATH" and not name.startswith("X_")
+        }
+        self.assertEqual(missing, {}, "read by the code but not in docs/configuration.md")
