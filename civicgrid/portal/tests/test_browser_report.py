@@ -26,8 +26,11 @@ from django.test import override_settings
 from PIL import Image, ImageDraw
 
 from civicgrid.cases.models import Case
-from civicgrid.cases.services import ReportInput, case_report
+from civicgrid.cases.services import ActInput, ReportInput, case_act, case_report
+from civicgrid.cases.tests.fixtures import photo
 from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS, MAX_BYTES, OUT
+from civicgrid.core.demo import demo_password
+from civicgrid.core.models import OrgUnit, User
 from civicgrid.notifications.models import NotificationSubscription
 from civicgrid.portal.defaults import DEMO_PLACES
 from civicgrid.portal.models import CategoryTile, Place, Tracker
@@ -126,7 +129,8 @@ class PortalReportBrowserTests(StaticLiveServerTestCase):
         self.assertEqual(tracker.kind, Tracker.Kind.REPORTER)
         return tracker.case
 
-    def test_it_takes_a_report_with_a_photo_and_a_tap_on_the_map(self):
+    def report_by_map_tap(self) -> Case:
+        """From the portal's home: a tap on the map, a tile, a photo, a description, submitted."""
         from playwright.sync_api import expect
 
         page = self.page
@@ -150,15 +154,87 @@ class PortalReportBrowserTests(StaticLiveServerTestCase):
         expect(page.locator("#photo-count")).to_have_text("已选 1 张照片")
         page.locator("#id_description").fill("小区门口的路灯晚上不亮，已经好几天了。")
         page.locator("#id_name").fill("王先生")
-        tapped = (page.locator("#id_lon").input_value(), page.locator("#id_lat").input_value())
+        self.tapped = (page.locator("#id_lon").input_value(), page.locator("#id_lat").input_value())
         self.shoot("portal-report")
         self.submit()
+        return self.assert_done()
 
-        case = self.assert_done()
+    def test_it_takes_a_report_with_a_photo_and_a_tap_on_the_map(self):
+        case = self.report_by_map_tap()
         self.shoot("portal-report-done", full_page=False)
         self.assertEqual((case.channel, case.category.name, case.reporter_name), ("public", "路灯", "王先生"))
         self.assertEqual(case.attachments.count(), 1)
-        self.assertEqual((f"{case.lon:.6f}", f"{case.lat:.6f}"), tapped)  # where the map was tapped
+        self.assertEqual((f"{case.lon:.6f}", f"{case.lat:.6f}"), self.tapped)  # where the map was tapped
+        self.assertEqual(self.problems, [])
+
+    @override_settings(CIVICGRID_PORTAL_POLL_SECONDS=1)
+    def test_a_citizen_reports_follows_the_case_rates_it_dissatisfied_and_sees_it_reopened(self):
+        """The issue's whole story on one phone: report with a photo and a map tap, follow the
+        private link, watch the staff act (the page polls; the test never reloads it), rate
+        不满意, and see the shift lead's reopening, which he does on his own case page."""
+        from playwright.sync_api import expect
+
+        case = self.report_by_map_tap()
+        page = self.page
+        with page.expect_navigation():
+            page.get_by_role("link", name="查看办理进度").click()
+        expect(page.locator(".headline")).to_have_text("核实中")
+        page.evaluate("window.notReloaded = true")
+        latest = page.locator(".step.latest .text")
+
+        users = {u.username: u for u in User.objects.all()}
+        lights = OrgUnit.objects.get(code="CG12")  # 市政设施管理所: the demo handler's unit
+        for action, who, fields, text in [
+            ("verify_confirm", "inspector", {}, "已完成现场核实"),
+            ("file", "operator", {}, "已立案"),
+            ("dispatch", "dispatcher", {"unit_id": lights.pk}, f"已交由「{lights.name}」办理"),
+            ("sign", "handler", {}, "办理单位已接单，正在处置"),
+            ("handled", "handler", {"photos": [photo()], "note": "已更换灯泡"}, "已处置"),
+            ("check_pass", "inspector", {}, "已核查：现场确认已处置到位"),
+            ("close", "shift_lead", {}, "已办结"),
+        ]:
+            case.refresh_from_db()
+            data = ActInput(action=action, version=case.version, **fields)
+            case_act(case_id=case.pk, data=data, actor=users[who])
+            expect(latest).to_have_text(text)
+            if action == "handled":
+                expect(page.locator(".step.latest img")).to_be_visible()  # the after-photo
+
+        page.locator("label.level-dissatisfied").click()
+        page.locator("textarea[name=comment]").fill("晚上还是不亮。")
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="提交评价").click()
+        self.assertLess(navigation.value.status, 400)
+        expect(latest).to_have_text("您的评价「不满意」已收到，正在复核")
+        page.evaluate("window.notReloaded = true")
+
+        # The shift lead, at his desk: the case waits in 待审批; he sends it back to the unit.
+        desk = self.browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        desk.set_default_timeout(TIMEOUT_MS)
+        self.addCleanup(desk.close)
+        lead = desk.new_page()
+        lead.on("pageerror", lambda exc: self.problems.append(f"shift_lead: {exc}"))
+        lead.goto(self.url("/accounts/login/"))
+        lead.locator("input[name=username]").fill("shift_lead")
+        lead.locator("input[name=password]").fill(demo_password("shift_lead"))
+        with lead.expect_navigation():
+            lead.get_by_role("button", name="登录").click()
+        lead.goto(self.url(f"/cases/?queue=approve&q={case.number}"))
+        with lead.expect_navigation():
+            lead.locator("table.cases").get_by_role("link", name=case.number, exact=True).click()
+        expect(lead.locator(".case-head .status-badge")).to_have_text("不满意待复核")
+        expect(lead.locator(".case-head")).to_contain_text(case.number)
+        form = lead.locator("#act-reopen")
+        expect(form.locator("select")).to_have_value(str(lights.pk))  # back to the unit that handled it
+        with lead.expect_navigation() as answer:
+            form.get_by_role("button", name="重新办理", exact=True).click()
+        self.assertLess(answer.value.status, 400)
+        expect(lead.locator(".case-head .status-badge")).to_have_text("待签收")
+
+        expect(latest).to_have_text(f"已重新交办「{lights.name}」")
+        self.assertIs(page.evaluate("window.notReloaded"), True)
+        case.refresh_from_db()
+        self.assertEqual((case.status, case.reopen_count), ("dispatched", 1))
         self.assertEqual(self.problems, [])
 
     def test_it_takes_a_report_without_the_map(self):
