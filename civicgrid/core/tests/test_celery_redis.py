@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from civicgrid.cases.models import Case
 from civicgrid.cases.tests.fixtures import build_people, report
+from civicgrid.core import deploycheck
 from civicgrid.env import env_bool
 from civicgrid.geo import lookup
 from civicgrid.notifications.models import Channel, Notification
@@ -163,3 +164,9 @@ class CeleryWorkerTests(TransactionTestCase):
         self.assertEqual((message.status, message.attempts), ("sent", 1))
         self.assertIsNotNone(message.sent_at)
         self.assertIn(f"notification {message.pk} email remind", "".join(logs.output))
+
+    def test_check_deploy_finds_the_broker(self):
+        with self.settings(CELERY_BROKER_URL=REDIS_URL):
+            check = deploycheck.check_broker()
+        self.assertEqual(check.status, deploycheck.OK, check.detail)
+        self.assertIn("127.0.0.1:6379/14 answers", check.detail)

@@ -6,6 +6,7 @@ with `civicgrid.settings` loaded under a chosen environment.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,10 +18,12 @@ from unittest import mock
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.http import HttpResponse
-from django.test import RequestFactory, SimpleTestCase, override_settings
+from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 
-from civicgrid.core import replica
+from civicgrid.core import deploycheck, replica
 from civicgrid.core.staticfiles import StaticFilesStorage
 from civicgrid.core.storage import FILESYSTEM_BACKEND, S3_BACKEND, default_storage_config
 from civicgrid.env import env_choice, env_secret
@@ -279,3 +282,42 @@ class ConfigurationDocsTests(SimpleTestCase):
             if name not in documented and name != "PATH" and not name.startswith("X_")
         }
         self.assertEqual(missing, {}, "read by the code but not in docs/configuration.md")
+
+
+class CheckDeployTests(TestCase):
+    def setUp(self):
+        media = tempfile.mkdtemp()
+        override = override_settings(MEDIA_ROOT=media)
+        override.enable()
+        self.addCleanup(override.disable)
+
+    def test_it_reports_each_server_and_passes_on_the_embedded_default(self):
+        out = io.StringIO()
+        call_command("check_deploy", stdout=out)
+        status = {}
+        for line in out.getvalue().splitlines():
+            state, name, _detail = line.split(None, 2)
+            status[name] = state
+        self.assertEqual((status["storage"], status["broker"]), ("ok", "ok"))
+        on_postgresql = connection.vendor == "postgresql"
+        self.assertEqual(status["default"], "ok" if on_postgresql else "warn")
+
+    def test_it_fails_when_a_server_does_not_answer(self):
+        with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
+            from civicgrid.celery import app
+
+            saved = app.conf.broker_url
+            app.conf.broker_url = "redis://127.0.0.1:1/0"
+            try:
+                self.assertEqual(deploycheck.check_broker().status, deploycheck.FAIL)
+                with self.assertRaisesMessage(CommandError, "broker"):
+                    call_command("check_deploy", stdout=io.StringIO())
+            finally:
+                app.conf.broker_url = saved
+                app._pool = None
+
+    def test_it_notices_unapplied_migrations(self):
+        with mock.patch.object(deploycheck.MigrationExecutor, "migration_plan", return_value=[("m", False)]):
+            check = deploycheck.check_database()
+        self.assertEqual(check.status, deploycheck.FAIL)
+        self.assertIn("migrate", check.detail)

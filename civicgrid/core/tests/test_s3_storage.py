@@ -35,6 +35,7 @@ from rest_framework.authtoken.models import Token
 
 from civicgrid.cases.models import Attachment
 from civicgrid.cases.tests.fixtures import EAST_POINT, build_people, photo
+from civicgrid.core import deploycheck
 from civicgrid.core.storage import S3_BACKEND, s3_storage_options
 from civicgrid.env import env_bool
 from civicgrid.geo import lookup
@@ -293,3 +294,9 @@ class S3StorageTests(TestCase):
         self.s3.delete_object(Bucket=BUCKET, Key=attachment.file.name)
         response = self.get("otto", f"/api/v1/attachments/{attachment.pk}/file")
         self.assertEqual(response.status_code, 404)
+
+    def test_check_deploy_writes_reads_and_deletes_through_the_bucket(self):
+        check = deploycheck.check_storage()
+        self.assertEqual((check.status, check.name), (deploycheck.OK, "storage"))
+        self.assertIn(f"S3Storage ({BUCKET})", check.detail)
+        self.assertEqual(self.s3.list_objects_v2(Bucket=BUCKET, Prefix="deploy-check/")["KeyCount"], 0)
