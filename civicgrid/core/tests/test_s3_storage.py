@@ -83,10 +83,11 @@ class SeaweedFS:
     def start(self, timeout: float = 60) -> None:
         (self.root / "data").mkdir()
         config = self.root / "s3.json"
+        # Allowed its own bucket only, as docs/deploy.md configures a production server.
         identity = {
             "name": "civicgrid",
             "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            "actions": [f"{action}:{BUCKET}" for action in ("Read", "Write", "List", "Tagging", "Admin")],
         }
         config.write_text(json.dumps({"identities": [identity]}))
         args = [
