@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from civicgrid.cockpit import selectors
-from civicgrid.core.scoping import ScopeDenied, region_prefix_for
+from civicgrid.core.scoping import ScopeDenied, region_prefix_for, unit_for
 from civicgrid.geo.models import Region
 
 # The page asks for new figures this often (seconds).
@@ -63,7 +63,8 @@ def cockpit(request: HttpRequest) -> HttpResponse:
         "refreshSeconds": REFRESH_SECONDS,
         "labels": LABELS,
     }
-    return render(request, "cockpit/cockpit.html", {"config": config, "scope_name": _scope_name(request.user)})
+    area, scope = _scope(request.user)
+    return render(request, "cockpit/cockpit.html", {"config": config, "area_name": area, "scope_name": scope})
 
 
 @require_GET
@@ -75,14 +76,15 @@ def cockpit_data(request: HttpRequest) -> JsonResponse:
     return JsonResponse(selectors.cockpit_data(request.user), json_dumps_params={"ensure_ascii": False})
 
 
-def _scope_name(user) -> str:
-    """The area the figures cover, as the header names it: the county or the user's region."""
+def _scope(user) -> tuple[str, str]:
+    """The area the figures cover (the county or the user's region) and, for a unit-scoped
+    user, the unit: the title names the area, the scope line both."""
     try:
         prefix = region_prefix_for(user)
     except ScopeDenied:
-        return ""
+        return "", ""
     regions = Region.objects.order_by("code")
     region = regions.filter(code=prefix).first() if prefix else regions.filter(level=Region.Level.COUNTY).first()
-    name = region.name if region else _("全域")
-    unit = user.org_unit if user.scope == user.Scope.UNIT and user.org_unit_id else None
-    return f"{name} · {unit}" if unit and not user.is_superuser else name
+    area = region.name if region else _("全域")
+    unit = user.org_unit if unit_for(user) is not None and user.org_unit_id else None
+    return area, (f"{area} · {unit}" if unit else area)

@@ -154,14 +154,14 @@
         }),
         series: [
           {
-            name: T.open, type: "bar", barWidth: "52%",
+            name: T.open, type: "bar", barWidth: "52%", barMaxWidth: 18,
             data: rows.map(function (r) { return r.open; }),
             itemStyle: { color: gradient("rgba(58,123,255,0.35)", COLOURS.cyan, true), borderRadius: [0, 3, 3, 0] },
             label: { show: true, position: "right", color: COLOURS.text, fontSize: fontSize() - 1 }
           },
           {
             // Overdue cases are a part of the open ones: drawn over the same bar.
-            name: T.overdueOfWhich, type: "bar", barWidth: "52%", barGap: "-100%", z: 3,
+            name: T.overdueOfWhich, type: "bar", barWidth: "52%", barMaxWidth: 18, barGap: "-100%", z: 3,
             data: rows.map(function (r) { return r.overdue || null; }),
             itemStyle: { color: gradient("rgba(255,90,95,0.55)", COLOURS.red, true), borderRadius: [0, 3, 3, 0] }
           }
@@ -233,7 +233,7 @@
           axisLabel: { color: COLOURS.text, fontSize: fontSize(), interval: 0, formatter: function (v) { return shorten(v, 8); } }
         }),
         series: [{
-          name: T.reported, type: "bar", barWidth: "56%",
+          name: T.reported, type: "bar", barWidth: "56%", barMaxWidth: 18,
           data: rows.map(function (r, i) {
             var top3 = i >= rows.length - 3;
             return { value: r.count, itemStyle: { color: top3 ? gradient("rgba(255,138,91,0.35)", "#ff8a5b", true) : gradient("rgba(58,123,255,0.3)", COLOURS.cyan, true), borderRadius: [0, 3, 3, 0] } };
@@ -311,9 +311,9 @@
         series: [
           {
             name: T.actual, type: "bar", barWidth: "26%",
-            data: r.modes.map(function (m) { return { value: m.share, itemStyle: { color: gradient("rgba(0,0,0,0.05)", modeColours[m.key], false), borderRadius: [3, 3, 0, 0] } }; }),
+            data: r.modes.map(function (m) { return { value: m.share, itemStyle: { color: gradient(modeColours[m.key] + "66", modeColours[m.key], false), borderRadius: [3, 3, 0, 0] } }; }),
             itemStyle: { color: COLOURS.green },
-            label: { show: true, position: "top", color: "#ffffff", fontSize: fontSize() + 1, fontWeight: 600, formatter: function (p) { return p.value === null ? "—" : p.value + "%"; } }
+            label: { show: true, position: "top", color: "#ffffff", fontSize: fontSize() + 1, fontWeight: 600, formatter: function (p) { return p.value === null ? "—" : p.value.toFixed(1) + "%"; } }
           },
           {
             name: T.targetShare, type: "bar", barWidth: "26%",
@@ -362,7 +362,7 @@
   // A heat layer on one canvas: each point stamps a blurred disc into the alpha channel, and
   // the summed alpha is mapped to a colour ramp (the simpleheat technique, written out here).
   var HeatLayer = L.Layer.extend({
-    options: { pane: "ck-heat", radius: 9, blur: 11, opacity: 0.85, threshold: 90 },
+    options: { pane: "ck-heat", radius: 9, blur: 11, opacity: 0.95, threshold: 90 },
     initialize: function (options) {
       L.setOptions(this, options);
       this._points = [];
@@ -408,10 +408,10 @@
         c.width = 256; c.height = 1;
         var ctx = c.getContext("2d");
         var g = ctx.createLinearGradient(0, 0, 256, 0);
-        g.addColorStop(0.0, "#ffd400");
-        g.addColorStop(0.45, "#ff8a00");
-        g.addColorStop(0.8, "#ff2d2d");
-        g.addColorStop(1.0, "#ffffff");
+        g.addColorStop(0.0, "#ffb300");
+        g.addColorStop(0.4, "#ff6a00");
+        g.addColorStop(0.75, "#ff2040");
+        g.addColorStop(1.0, "#ffe9e9");
         ctx.fillStyle = g;
         ctx.fillRect(0, 0, 256, 1);
         this._palette = ctx.getImageData(0, 0, 256, 1).data;
@@ -450,7 +450,8 @@
         px[i - 3] = palette[j];
         px[i - 2] = palette[j + 1];
         px[i - 1] = palette[j + 2];
-        px[i] = Math.min(235, (k * 1.2 + 70) * opacity);
+        // Opaque enough to keep its colour over the grids, faded in at the edge of a spot.
+        px[i] = Math.min(k / 48, 1) * Math.min(235, 120 + k * 0.45) * opacity;
       }
       ctx.putImageData(image, 0, 0);
     }
