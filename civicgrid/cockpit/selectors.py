@@ -62,6 +62,7 @@ def cockpit_data(user, now: datetime | None = None) -> dict:
     return {
         "now": now.astimezone(TZ).isoformat(timespec="seconds"),
         "today": today.isoformat(),
+        "month_first_day": today.replace(day=1).isoformat(),
         "month": f"{today.year}年{today.month}月",
         "year": today.year,
         "counts": _counts(cases, now, day_start, month_start),
@@ -155,11 +156,11 @@ def _this_month(cases: QuerySet[Case], now: datetime, month_start: datetime) -> 
 def _categories(cases: QuerySet[Case], now: datetime, month_start: datetime) -> list[dict]:
     rows = (
         _this_month(cases, now, month_start)
-        .values("category__name")
+        .values("category_id", "category__name")
         .annotate(n=Count("id"))
         .order_by("-n", "category__name")[:TOP_CATEGORIES]
     )
-    return [{"name": r["category__name"], "count": r["n"]} for r in rows]
+    return [{"id": r["category_id"], "name": r["category__name"], "count": r["n"]} for r in rows]
 
 
 def _channels(cases: QuerySet[Case], now: datetime, month_start: datetime) -> list[dict]:

@@ -49,6 +49,7 @@ LABELS = {
     "sparse": gettext_lazy("稀疏"),
     "dense": gettext_lazy("密集"),
     "gridReports": gettext_lazy("本月上报 %s 件"),
+    "clickToList": gettext_lazy("点击查看案件"),
 }
 
 
@@ -58,6 +59,8 @@ def cockpit(request: HttpRequest) -> HttpResponse:
     config = {
         "dataUrl": reverse("cockpit:data"),
         "layersUrl": reverse("geo:map-data"),
+        # Drill-down: a click on a figure opens the matching cases in the workbench.
+        "casesUrl": reverse("cases:workbench"),
         "tileUrl": settings.TILE_URL,
         "tileAttribution": settings.TILE_ATTRIBUTION,
         "refreshSeconds": REFRESH_SECONDS,

@@ -50,6 +50,16 @@ HEAT_PIXELS_JS = """() => {
   for (let i = 3; i < px.length; i += 4) { if (px[i]) { n++; } }
   return n;
 }"""
+# The middle of the top bar of 高发问题, in page coordinates.
+TOP_CATEGORY_BAR_JS = """() => {
+  const el = document.getElementById('chart-categories');
+  const chart = echarts.getInstanceByDom(el);
+  const option = chart.getOption();
+  const top = option.yAxis[0].data.length - 1;
+  const xy = chart.convertToPixel({ seriesIndex: 0 }, [option.series[0].data[top].value / 2, top]);
+  const box = el.getBoundingClientRect();
+  return [box.left + xy[0], box.top + xy[1]];
+}"""
 # Panels that stick out of the screen (a 大屏 page never scrolls).
 OVERFLOW_JS = """() => Array.from(document.querySelectorAll('.ck-panel, .ck-kpi-group'))
   .filter((el) => {
@@ -160,3 +170,25 @@ class CockpitBrowserTests(StaticLiveServerTestCase):
         page.unroute("**/cockpit/data")
         page.evaluate("CivicGridCockpit.refresh()")
         expect(page.locator("#ck-warning")).to_be_hidden()
+
+    def test_a_click_on_a_figure_opens_its_cases(self):
+        page = self.open_cockpit(BIG_SCREEN)
+        self.assert_everything_drew(page)
+        with page.context.expect_page() as opened:
+            page.click('.ck-kpi:has([data-kpi="overdue"])')
+        opened.value.wait_for_load_state()
+        self.assertTrue(opened.value.url.endswith("/cases/?queue=overdue"), opened.value.url)
+        opened.value.close()
+        # The busiest category's bar: this month's cases of that category in the workbench.
+        x, y = page.evaluate(TOP_CATEGORY_BAR_JS)
+        with page.context.expect_page() as opened:
+            page.mouse.click(x, y)
+        opened.value.wait_for_load_state()
+        data = page.evaluate("fetch('/cockpit/data').then((r) => r.json())")
+        self.assertIn(
+            f"/cases/?queue=all&date_from={data['month_first_day']}&date_to={data['today']}"
+            f"&category={data['categories'][0]['id']}",
+            opened.value.url,
+        )
+        self.assertIn(f"共 {data['categories'][0]['count']} 件", opened.value.inner_text("body"))
+        self.assertEqual(self.problems, [])

@@ -186,7 +186,7 @@ class CockpitFigureTests(TestCase):
 
     def test_it_counts_this_months_categories_and_channels(self):
         data = cockpit_data(self.made["lea"])
-        self.assertEqual(data["categories"], [{"name": "道路破损", "count": 7}])
+        self.assertEqual(data["categories"], [{"id": self.made["category"].pk, "name": "道路破损", "count": 7}])
         self.assertEqual(
             data["channels"],
             [

@@ -77,7 +77,8 @@ class CockpitViewTests(TestCase):
         self.assertIn("no-cache", response["Cache-Control"])
         data = response.json()
         self.assertEqual(data["now"], "2026-03-20T10:00:00+08:00")
-        self.assertEqual((data["today"], data["month"], data["year"]), ("2026-03-20", "2026年3月", 2026))
+        self.assertEqual((data["today"], data["month_first_day"]), ("2026-03-20", "2026-03-01"))
+        self.assertEqual((data["month"], data["year"]), ("2026年3月", 2026))
         self.assertEqual(data["counts"]["reported_today"], 1)  # only the west street's case
         self.client.force_login(self.made["lea"])
         self.assertEqual(self.client.get("/cockpit/data").json()["counts"]["reported_today"], 2)

@@ -44,6 +44,18 @@
     return name.length > n ? name.slice(0, n - 1) + "…" : name;
   }
 
+  function casesLink(params) {
+    // The workbench list of the matching cases (全部案件 with filters), in the user's scope.
+    return config.casesUrl + "?" + new URLSearchParams(Object.assign({ queue: "all" }, params)).toString();
+  }
+  function thisMonth(extra) {
+    var d = state.data;
+    return Object.assign({ date_from: d.month_first_day, date_to: d.today }, extra);
+  }
+  function openCases(params) {
+    window.open(casesLink(params), "_blank", "noopener");
+  }
+
   //
   // Header: clock, freshness, warning
   //
@@ -74,6 +86,25 @@
   //
   // Key figures
   //
+
+  // Key figures that open their cases: today's and this month's reports, the overdue queue.
+  var KPI_LINKS = {
+    reported_today: function (d) { return casesLink({ date_from: d.today, date_to: d.today }); },
+    reported_month: function (d) { return casesLink(thisMonth({})); },
+    overdue: function () { return config.casesUrl + "?queue=overdue"; }
+  };
+  function renderKpiLinks(data) {
+    Object.keys(KPI_LINKS).forEach(function (key) {
+      var box = document.querySelector('[data-kpi="' + key + '"]').parentNode;
+      box.dataset.href = KPI_LINKS[key](data);
+      box.classList.add("ck-link");
+    });
+  }
+  document.querySelectorAll(".ck-kpi").forEach(function (box) {
+    box.addEventListener("click", function () {
+      if (box.dataset.href) { window.open(box.dataset.href, "_blank", "noopener"); }
+    });
+  });
 
   function renderKpis(counts) {
     document.querySelectorAll("[data-kpi]").forEach(function (el) {
@@ -200,7 +231,7 @@
       var ringX = narrow ? "26%" : "31%";
       var option = base({
         color: COLOURS.series,
-        tooltip: Object.assign(base().tooltip, { trigger: "item", formatter: "{b}<br>{c} " + T.pieces + "（{d}%）" }),
+        tooltip: Object.assign(base().tooltip, { trigger: "item", formatter: "{b}<br>{c} " + T.pieces + "（{d}%）<br><small>" + T.clickToList + "</small>" }),
         legend: {
           orient: "vertical", right: 10, top: "middle", itemWidth: 12, itemHeight: 10, itemGap: fontSize() - 4,
           textStyle: { color: COLOURS.text, fontSize: fontSize() },
@@ -228,9 +259,13 @@
 
     categories: function (data) {
       var rows = data.categories.slice(0, rowsThatFit("categories", 20)).reverse();
+      state.shownCategories = rows;
       var option = base({
         grid: { left: 8, right: 44, top: 10, bottom: 6, containLabel: true },
-        tooltip: Object.assign(base().tooltip, { trigger: "axis", axisPointer: { type: "shadow" } }),
+        tooltip: Object.assign(base().tooltip, {
+          trigger: "item",
+          formatter: function (p) { return p.name + "<br>" + number(p.value) + " " + T.pieces + "<br><small>" + T.clickToList + "</small>"; }
+        }),
         xAxis: valueAxis({ minInterval: 1 }),
         yAxis: categoryAxis(rows.map(function (r) { return r.name; }), {
           axisLabel: { color: COLOURS.text, fontSize: fontSize(), interval: 0, formatter: function (v) { return shorten(v, 8); } }
@@ -338,6 +373,15 @@
 
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     state.charts[el.dataset.chart] = echarts.init(el, null, { renderer: "canvas" });
+  });
+
+  state.charts.categories.on("click", function (p) {
+    var row = state.shownCategories && state.shownCategories[p.dataIndex];
+    if (row) { openCases(thisMonth({ category: row.id })); }
+  });
+  state.charts.channels.on("click", function (p) {
+    var row = state.data.channels.filter(function (r) { return r.name === p.name; })[0];
+    if (row) { openCases(thisMonth({ channel: row.key })); }
   });
 
   function renderCharts(data) {
@@ -541,8 +585,14 @@
             layer.bindTooltip(function () {
               var p = feature.properties;
               var count = (state.data && state.data.map.grids[p.code]) || 0;
-              return p.street_name + " · " + p.community_name + "<br>" + p.code + "<br>" + format(T.gridReports, number(count));
+              return p.street_name + " · " + p.community_name + "<br>" + p.code + "<br>" + format(T.gridReports, number(count)) +
+                (count ? "<br><small>" + T.clickToList + "</small>" : "");
             }, { sticky: true, className: "ck-tooltip" });
+            layer.on("click", function () {
+              if (state.data && state.data.map.grids[feature.properties.code]) {
+                openCases(thisMonth({ grid: feature.properties.code }));
+              }
+            });
           }
         }).addTo(map);
         var glow = L.geoJSON(layers.streets, {
@@ -583,6 +633,7 @@
       el.textContent = format(T.mapSubtitle, data.month).replace("%n", number(data.counts.reported_month));
     });
     renderKpis(data.counts);
+    renderKpiLinks(data);
     renderCharts(data);
     renderMap(data);
   }
