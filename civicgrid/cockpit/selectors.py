@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from civicgrid.cases.models import Case, CaseStage, Channel, Rating, ResolutionMode, Satisfaction
 from civicgrid.cases.workflow import Status
@@ -59,14 +60,15 @@ def cockpit_data(user, now: datetime | None = None) -> dict:
     year_start = midnight(today.replace(month=1, day=1))
     cases = Case.objects.visible_to(user).order_by()  # no default ordering in GROUP BY
 
+    counts = _counts(cases, now, day_start, month_start)
     return {
         "now": now.astimezone(TZ).isoformat(timespec="seconds"),
         "today": today.isoformat(),
         "month_first_day": today.replace(day=1).isoformat(),
         "month": f"{today.year}年{today.month}月",
         "year": today.year,
-        "counts": _counts(cases, now, day_start, month_start),
-        "units": _units(cases, now),
+        "counts": counts,
+        "units": _units(cases, now, counts),
         "trend": _trend(cases, now, today),
         "categories": _categories(cases, now, month_start),
         "channels": _channels(cases, now, month_start),
@@ -87,7 +89,15 @@ def _counts(cases: QuerySet[Case], now: datetime, day_start: datetime, month_sta
     # Closed: cases closed now whose closing fell in the period (a reopened case counts when
     # it closes again; 不予立案, 作废 and merged cases also carry closed_at and are not closed).
     closed = today_and_month("closed_at", cases.filter(status=Status.CLOSED))
-    open_now = cases.open().aggregate(open=Count("id"), overdue=Count("id", filter=Q(stage_deadline__lt=now)))
+    late_now = Q(stage_deadline__lt=now)
+    centre = Q(handling_unit__isnull=True)
+    open_now = cases.open().aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=late_now),
+        # Not (or no longer) dispatched: at the centres, being verified, filed or dispatched.
+        undispatched=Count("id", filter=centre),
+        undispatched_overdue=Count("id", filter=centre & late_now),
+    )
     # This month's filed cases (立案) are the cohort of the two rates: how many are closed now,
     # and how many closed with no stage run late.
     late = CaseStage.objects.filter(case=OuterRef("pk"), on_time=False)
@@ -109,14 +119,17 @@ def _counts(cases: QuerySet[Case], now: datetime, day_start: datetime, month_sta
         "closed_month": closed["month"],
         "open": open_now["open"],
         "overdue": open_now["overdue"],
+        "undispatched": open_now["undispatched"],
+        "undispatched_overdue": open_now["undispatched_overdue"],
         "closure_rate": _rate(cohort["closed"], cohort["filed"]),
         "on_time_rate": _rate(cohort["on_time"], cohort["filed"]),
         "cohort": cohort,
     }
 
 
-def _units(cases: QuerySet[Case], now: datetime) -> list[dict]:
-    """Open cases dispatched to a unit, and how many of them are past their stage deadline."""
+def _units(cases: QuerySet[Case], now: datetime, counts: dict) -> list[dict]:
+    """Open cases per handling unit and how many of them are past their stage deadline; the
+    open cases not dispatched yet are one more row, for the centres."""
     rows = (
         cases.open()
         .filter(handling_unit__isnull=False)
@@ -124,7 +137,12 @@ def _units(cases: QuerySet[Case], now: datetime) -> list[dict]:
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(stage_deadline__lt=now)))
         .order_by("-open", "handling_unit__name")[:UNITS_SHOWN]
     )
-    return [{"name": r["handling_unit__name"], "open": r["open"], "overdue": r["overdue"]} for r in rows]
+    units = [{"name": r["handling_unit__name"], "open": r["open"], "overdue": r["overdue"]} for r in rows]
+    if counts["undispatched"]:
+        centre = {"name": gettext("未派遣（中心）"), "open": counts["undispatched"]}
+        units.append({**centre, "overdue": counts["undispatched_overdue"], "centre": True})
+        units.sort(key=lambda unit: -unit["open"])  # stable: units of equal size keep their order
+    return units[:UNITS_SHOWN]
 
 
 def _trend(cases: QuerySet[Case], now: datetime, today: date) -> dict:
@@ -178,9 +196,13 @@ def _satisfaction(cases: QuerySet[Case], now: datetime, today: date) -> dict:
         months.insert(0, first)
         first = (first - timedelta(days=1)).replace(day=1)
     good = [Satisfaction.SATISFIED] + ([Satisfaction.BASICALLY] if basically_counts_satisfied() else [])
+    ratings = Rating.objects.filter(created_at__gte=midnight(months[0]), created_at__lte=now)
+    if cases.query.has_filters():
+        # A scoped user: the ratings of the visible cases. Unscoped users skip the subquery,
+        # which would read every case (33 ms of the 120 ms with the demo year on SQLite).
+        ratings = ratings.filter(case__in=cases.values("pk"))
     rows = (
-        Rating.objects.filter(case__in=cases.values("pk"), created_at__gte=midnight(months[0]), created_at__lte=now)
-        .annotate(month=TruncMonth("created_at", tzinfo=TZ))
+        ratings.annotate(month=TruncMonth("created_at", tzinfo=TZ))
         .values("month")
         .annotate(rated=Count("id"), satisfied=Count("id", filter=Q(satisfaction__in=good)))
         .order_by()

@@ -36,6 +36,7 @@ from civicgrid.cases.services import case_rate
 from civicgrid.cases.tests.fixtures import WEST_POINT, act, build_people, photo, report
 from civicgrid.cases.workflow import Status
 from civicgrid.cockpit.selectors import cockpit_data
+from civicgrid.core.models import Role, User
 from civicgrid.geo.tests.fixtures import G1, G4
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -150,6 +151,8 @@ class CockpitFigureTests(TestCase):
                 "closed_month": 3,  # A (reported in February), B, C
                 "open": 4,  # D, E, F, I
                 "overdue": 3,  # D, E, I; F's verification is due at 16:50
+                "undispatched": 2,  # E waits for dispatch, F for verification
+                "undispatched_overdue": 1,  # E
                 "closure_rate": 40.0,  # B, C of the five filed this month
                 "on_time_rate": 20.0,  # B; C's handling ran late
                 "cohort": {"filed": 5, "closed": 2, "on_time": 1},
@@ -168,8 +171,10 @@ class CockpitFigureTests(TestCase):
 
     def test_it_lists_open_and_overdue_cases_by_unit(self):
         units = cockpit_data(self.made["lea"])["units"]
+        # E and F are at the centres (not dispatched): the busiest row, first.
+        self.assertEqual(units[0], {"name": "未派遣（中心）", "open": 2, "overdue": 1, "centre": True})
         self.assertEqual(
-            sorted(units, key=lambda u: u["name"]),
+            sorted(units[1:], key=lambda u: u["name"]),
             [{"name": "市政所", "open": 1, "overdue": 1}, {"name": "自来水公司", "open": 1, "overdue": 1}],
         )
 
@@ -229,7 +234,13 @@ class CockpitFigureTests(TestCase):
             (1, 2, 1, 0),
         )
         self.assertEqual((counts["open"], counts["overdue"], counts["closure_rate"]), (2, 1, 0.0))
-        self.assertEqual(data["units"], [{"name": "自来水公司", "open": 1, "overdue": 1}])
+        self.assertEqual(
+            data["units"],
+            [
+                {"name": "自来水公司", "open": 1, "overdue": 1},  # D
+                {"name": "未派遣（中心）", "open": 1, "overdue": 0, "centre": True},  # F
+            ],
+        )
         self.assertEqual(data["map"]["grids"], {G4: 2})
         self.assertEqual(data["satisfaction"]["rated"][-1], 0)
         self.assertEqual(data["resolution"]["recorded"], 0)
@@ -239,6 +250,13 @@ class CockpitFigureTests(TestCase):
         self.assertEqual((data["counts"]["reported_month"], data["counts"]["open"]), (3, 1))
         self.assertEqual(data["satisfaction"]["rated"][-1], 3)
         self.assertEqual(data["resolution"]["recorded"], 3)
+
+    def test_a_misconfigured_scope_sees_nothing(self):
+        nobody = User.objects.create_user("nobody", role=Role.LEADER, scope=User.Scope.REGION)  # no region set
+        data = cockpit_data(nobody)
+        self.assertEqual((data["counts"]["reported_month"], data["counts"]["open"]), (0, 0))
+        self.assertEqual((data["units"], data["map"]["grids"]), ([], {}))
+        self.assertEqual((data["satisfaction"]["rated"][-1], data["resolution"]["recorded"]), (0, 0))
 
     def test_its_number_of_queries_does_not_depend_on_the_cases(self):
         with self.assertNumQueries(14):

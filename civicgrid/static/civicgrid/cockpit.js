@@ -186,7 +186,10 @@
         series: [
           {
             name: T.open, type: "bar", barWidth: "52%", barMaxWidth: 18,
-            data: rows.map(function (r) { return r.open; }),
+            data: rows.map(function (r) {
+              // The centres' row (cases not dispatched yet) is not a unit: drawn in violet.
+              return r.centre ? { value: r.open, itemStyle: { color: gradient("rgba(181,140,255,0.35)", "#b58cff", true) } } : r.open;
+            }),
             itemStyle: { color: gradient("rgba(58,123,255,0.35)", COLOURS.cyan, true), borderRadius: [0, 3, 3, 0] },
             label: { show: true, position: "right", color: COLOURS.text, fontSize: fontSize() - 1 }
           },
