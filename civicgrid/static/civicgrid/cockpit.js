@@ -257,7 +257,13 @@
           })
         }]
       });
-      return rows.length ? option : empty(option);
+      if (!rows.length) {
+        // No ring, no total: an empty month says so once.
+        option.series = [];
+        option.title = { show: false };
+        return empty(option);
+      }
+      return option;
     },
 
     categories: function (data) {
@@ -289,7 +295,7 @@
       var s = data.satisfaction;
       var rates = s.rate.filter(function (r) { return r !== null; });
       var low = Math.min.apply(null, rates.concat([s.target]));
-      return base({
+      var option = base({
         grid: { left: 8, right: 8, top: 34, bottom: 4, containLabel: true },
         legend: legend({ data: [T.satisfactionRate, format(T.target, s.target), T.rated] }),
         tooltip: Object.assign(base().tooltip, {
@@ -325,6 +331,7 @@
           }
         ]
       });
+      return rates.length ? option : empty(option);
     },
 
     resolution: function (data) {
@@ -387,9 +394,18 @@
     if (row) { openCases(thisMonth({ channel: row.key })); }
   });
 
+  // Each chart animates in once; a refresh redraws only the charts whose figures (or size)
+  // changed, without the entry animation, so that the wall screen does not flash every minute.
+  var drawn = {};
   function renderCharts(data) {
     Object.keys(state.charts).forEach(function (key) {
-      state.charts[key].setOption(builders[key](data), true);
+      var chart = state.charts[key];
+      var signature = JSON.stringify(data[key]) + "|" + chart.getWidth() + "x" + chart.getHeight();
+      if (drawn[key] === signature) { return; }
+      var option = builders[key](data);
+      if (drawn[key]) { option.animation = false; }
+      chart.setOption(option, true);
+      drawn[key] = signature;
     });
   }
 
