@@ -7,6 +7,8 @@
   var config = JSON.parse(document.getElementById("cockpit-config").textContent);
   var T = config.labels;
   var TZ = "Asia/Shanghai";
+  // Numbers and the weekday in the page's language (Chinese unless the user chose English).
+  var LOCALE = /^en/.test(document.documentElement.lang) ? "en" : "zh-CN";
 
   var COLOURS = {
     text: "#d6e6ff",
@@ -31,7 +33,7 @@
   var state = { data: null, charts: {}, fetchedAt: null, failing: false };
 
   function number(n) {
-    return n === null || n === undefined ? "—" : Number(n).toLocaleString("zh-CN");
+    return n === null || n === undefined ? "—" : Number(n).toLocaleString(LOCALE);
   }
   function format(template, value) {
     return template.replace("%s", value);
@@ -63,9 +65,9 @@
   var clock = document.getElementById("ck-clock");
   function tick() {
     var parts = {};
-    new Intl.DateTimeFormat("zh-CN", {
+    new Intl.DateTimeFormat(LOCALE, {
       timeZone: TZ, year: "numeric", month: "numeric", day: "numeric",
-      weekday: "long", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
+      weekday: "long", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
     }).formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
     clock.textContent = format(T.clock, parts.year).replace("%m", parts.month).replace("%d", parts.day) +
       " " + parts.weekday + " " + parts.hour + ":" + parts.minute + ":" + parts.second;
