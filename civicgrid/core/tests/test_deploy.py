@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import unittest
 from pathlib import Path
 from unittest import mock
 
@@ -180,11 +181,13 @@ class StaticFilesTests(SimpleTestCase):
 
 class ServeScriptTests(SimpleTestCase):
     def serve(self, **env) -> subprocess.CompletedProcess:
-        base = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "HOST", "PORT", "WEB_TIMEOUT")}
+        unset = ("WEB_CONCURRENCY", "HOST", "PORT", "WEB_TIMEOUT")
+        base = {k: v for k, v in os.environ.items() if k not in unset}
         return subprocess.run(
             ["bin/serve", "--print"], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=30
         )
 
+    @unittest.skipUnless(hasattr(os, "sched_getaffinity"), "Linux: CPU affinity")
     def test_the_worker_count_follows_the_cpus(self):
         cpus = len(os.sched_getaffinity(0))
         quota = Path("/sys/fs/cgroup/cpu.max")

@@ -65,6 +65,16 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel kills weed if the test process dies (a crash, a
+    CI timeout), so that no server is left behind on the machine."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class SeaweedFS:
     """One `weed server` (master, volume, filer and S3 gateway in one process) on loopback."""
 
@@ -110,7 +120,12 @@ class SeaweedFS:
         for name in self.PORT_NAMES:
             args += [f"-{name}.port={self.ports[name]}", f"-{name}.port.grpc={self.grpc_ports[name]}"]
         self.log = open(self.root / "weed.log", "wb")  # closed in stop()
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            args,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
         self._wait_until_writable(timeout)
 
     def client(self):
