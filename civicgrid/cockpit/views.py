@@ -21,8 +21,8 @@ REFRESH_SECONDS = 60
 LABELS = {
     "updated": gettext_lazy("更新于 %s"),
     "clock": gettext_lazy("%s年%m月%d日"),
-    "refreshFailed": gettext_lazy("数据刷新失败，仍显示上次数据"),
-    "staleSince": gettext_lazy("数据截至 %s"),
+    "refreshFailed": gettext_lazy("数据刷新失败，仍显示 %s 的数据"),
+    "loadFailed": gettext_lazy("数据加载失败，稍后自动重试"),
     "loggedOut": gettext_lazy("登录已过期，请重新登录"),
     "mapFailed": gettext_lazy("网格图层加载失败"),
     "noData": gettext_lazy("暂无数据"),

@@ -161,7 +161,9 @@ class CockpitBrowserTests(StaticLiveServerTestCase):
         page.route("**/cockpit/data", lambda route: route.abort())
         page.evaluate("CivicGridCockpit.refresh()")
         expect(page.locator("#ck-warning")).to_be_visible()
-        expect(page.locator("#ck-warning")).to_contain_text("数据刷新失败，仍显示上次数据")
+        updated = page.locator("#ck-updated").inner_text()[len("更新于 ") :]
+        expect(page.locator("#ck-warning")).to_have_text(f"数据刷新失败，仍显示 {updated} 的数据")
+        expect(page.locator("#ck-updated")).to_be_hidden()
         self.assertEqual(page.locator('[data-kpi="reported_month"]').inner_text(), shown)
         self.assertEqual(page.evaluate(PAINTED_PIXELS_JS)["trend"] > 2000, True)
         # The aborted request (and the console's note of it) is the only problem; the next good
@@ -170,6 +172,7 @@ class CockpitBrowserTests(StaticLiveServerTestCase):
         page.unroute("**/cockpit/data")
         page.evaluate("CivicGridCockpit.refresh()")
         expect(page.locator("#ck-warning")).to_be_hidden()
+        expect(page.locator("#ck-updated")).to_be_visible()
 
     def test_a_click_on_a_figure_opens_its_cases(self):
         page = self.open_cockpit(BIG_SCREEN)

@@ -69,8 +69,10 @@
       timeZone: TZ, year: "numeric", month: "numeric", day: "numeric",
       weekday: "long", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
     }).formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
-    clock.textContent = format(T.clock, parts.year).replace("%m", parts.month).replace("%d", parts.day) +
-      " " + parts.weekday + " " + parts.hour + ":" + parts.minute + ":" + parts.second;
+    // The date is left out on narrower screens (CSS), the time always shows.
+    clock.querySelector(".ck-date").textContent =
+      format(T.clock, parts.year).replace("%m", parts.month).replace("%d", parts.day) + " " + parts.weekday + " ";
+    clock.querySelector(".ck-time").textContent = parts.hour + ":" + parts.minute + ":" + parts.second;
   }
   tick();
   setInterval(tick, 1000);
@@ -79,10 +81,22 @@
     // The server's time of the figures, in Beijing time (HH:MM:SS).
     document.getElementById("ck-updated").textContent = format(T.updated, data.now.slice(11, 19));
   }
-  function showWarning(message) {
+  function showWarning(message, detail) {
+    // In place of 更新于: the figures on screen are older than they should be.
     var box = document.getElementById("ck-warning");
     box.textContent = message;
+    box.title = detail || "";
     box.hidden = !message;
+    document.getElementById("ck-updated").hidden = !!message;
+  }
+
+  // Full screen for a wall display (where the browser allows it).
+  var fullscreen = document.getElementById("ck-fullscreen");
+  if (document.fullscreenEnabled) {
+    fullscreen.hidden = false;
+    fullscreen.addEventListener("click", function () {
+      if (document.fullscreenElement) { document.exitFullscreen(); } else { document.documentElement.requestFullscreen(); }
+    });
   }
 
   //
@@ -669,20 +683,19 @@
       .then(function (data) {
         render(data);
         showUpdated(data);
-        showWarning("");
+        showWarning(state.mapError ? T.mapFailed : "", state.mapError);  // the map's failure stays said
         state.fetchedAt = data.now;
         document.body.dataset.cockpitReady = "1";
       })
       .catch(function (error) {
         // Keep what is on screen; say that it is not fresh.
-        var since = state.fetchedAt ? format(T.staleSince, state.fetchedAt.slice(11, 19)) : "";
-        showWarning(T.refreshFailed + (since ? "，" + since : "") + "（" + error.message + "）");
-        if (!state.fetchedAt) { document.getElementById("ck-updated").textContent = ""; }
+        var message = state.fetchedAt ? format(T.refreshFailed, state.fetchedAt.slice(11, 19)) : T.loadFailed;
+        showWarning(message, error.message);
       });
   }
 
   loadLayers()
-    .catch(function (error) { showWarning(T.mapFailed + "（" + error.message + "）"); })
+    .catch(function (error) { state.mapError = error.message; showWarning(T.mapFailed, error.message); })
     .then(refresh)
     .then(function () { document.body.dataset.cockpitDrawn = "1"; });
   setInterval(refresh, config.refreshSeconds * 1000);
