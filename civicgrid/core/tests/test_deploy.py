@@ -174,6 +174,19 @@ class StaticFilesTests(SimpleTestCase):
         # A file collected after the manifest was written keeps its plain name.
         self.assertEqual(storage.url("late.js"), "/static/late.js")
 
+    def test_collectstatic_can_hash_every_file(self):
+        """What `make run` and every upgrade run: a CSS url() or a source map naming a missing
+        file fails here. (The hashing of StaticFilesStorage without its gzip step, which takes
+        the most time and cannot fail on content.)"""
+        root = Path(tempfile.mkdtemp())
+        hashing = {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
+        with override_settings(STATIC_ROOT=str(root), STORAGES={**settings.STORAGES, "staticfiles": hashing}):
+            call_command("collectstatic", interactive=False, verbosity=0)
+        paths = json.loads((root / "staticfiles.json").read_text())["paths"]
+        hashed = paths["civicgrid/app.css"]
+        self.assertRegex(hashed, r"^civicgrid/app\.[0-9a-f]{12}\.css$")
+        self.assertTrue((root / hashed).exists())
+
     def test_without_collectstatic_pages_link_plain_names(self):
         storage = StaticFilesStorage(location=tempfile.mkdtemp(), base_url="/static/")
         self.assertEqual(storage.url("civicgrid/app.css"), "/static/civicgrid/app.css")
