@@ -17,11 +17,12 @@ from civicgrid.geo.models import Region
 # The page asks for new figures this often (seconds).
 REFRESH_SECONDS = 60
 
-# The words cockpit.js writes into the charts; "%s" stands for a number or a time.
+# The words cockpit.js writes into the page, with named placeholders ({n}, {time}…) rather than
+# %s, so that no translation tool takes them for Python formats.
 LABELS = {
-    "updated": gettext_lazy("更新于 %s"),
-    "clock": gettext_lazy("%s年%m月%d日"),
-    "refreshFailed": gettext_lazy("数据刷新失败，仍显示 %s 的数据"),
+    "updated": gettext_lazy("更新于 {time}"),
+    "clock": gettext_lazy("{year}年{month}月{day}日"),
+    "refreshFailed": gettext_lazy("数据刷新失败，仍显示 {time} 的数据"),
     "loadFailed": gettext_lazy("数据加载失败，稍后自动重试"),
     "loggedOut": gettext_lazy("登录已过期，请重新登录"),
     "mapFailed": gettext_lazy("网格图层加载失败"),
@@ -36,19 +37,19 @@ LABELS = {
     "rated": gettext_lazy("评价数"),
     "satisfied": gettext_lazy("满意"),
     "monthSuffix": gettext_lazy("月"),
-    "target": gettext_lazy("目标 %s%"),
+    "target": gettext_lazy("目标 {n}%"),
     "actual": gettext_lazy("实际占比"),
     "targetShare": gettext_lazy("目标占比"),
-    "closedThisYear": gettext_lazy("本年结案 %s 件"),
-    "unrecorded": gettext_lazy("其中未记录解决方式 %s 件"),
-    "yearClosed": gettext_lazy("%s 年结案"),
-    "mapSubtitle": gettext_lazy("%s上报 %n 件 · 网格密度与热力"),
+    "closedThisYear": gettext_lazy("本年结案 {n} 件"),
+    "unrecorded": gettext_lazy("其中未记录解决方式 {n} 件"),
+    "yearClosed": gettext_lazy("{year} 年结案"),
+    "mapSubtitle": gettext_lazy("{month}上报 {n} 件 · 网格密度与热力"),
     "densityLegend": gettext_lazy("本月上报（件/网格）"),
     "densityLayer": gettext_lazy("网格密度"),
     "heat": gettext_lazy("热力"),
     "sparse": gettext_lazy("稀疏"),
     "dense": gettext_lazy("密集"),
-    "gridReports": gettext_lazy("本月上报 %s 件"),
+    "gridReports": gettext_lazy("本月上报 {n} 件"),
     "clickToList": gettext_lazy("点击查看案件"),
 }
 

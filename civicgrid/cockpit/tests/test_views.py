@@ -44,7 +44,7 @@ class CockpitViewTests(TestCase):
         config = response.context["config"]
         self.assertEqual((config["dataUrl"], config["layersUrl"]), ("/cockpit/data", "/geo/map/data.json"))
         self.assertEqual(config["refreshSeconds"], 60)
-        self.assertEqual(str(config["labels"]["updated"]), "更新于 %s")
+        self.assertEqual(str(config["labels"]["updated"]), "更新于 {time}")
 
     def test_it_names_the_users_scope(self):
         self.client.force_login(self.made["wes"])

@@ -30,13 +30,14 @@
   // The choropleth's classes, dark to bright; grids without a report keep only their outline.
   var DENSITY = ["#12306b", "#1a4f9c", "#2073c9", "#2a9be0", "#3fc4f0", "#8ae9ff"];
 
-  var state = { data: null, charts: {}, fetchedAt: null, failing: false };
+  var state = { data: null, charts: {}, fetchedAt: null, mapError: null };
 
   function number(n) {
     return n === null || n === undefined ? "—" : Number(n).toLocaleString(LOCALE);
   }
-  function format(template, value) {
-    return template.replace("%s", value);
+  function format(template, values) {
+    // Labels carry named placeholders, e.g. "本年结案 {n} 件".
+    return template.replace(/\{(\w+)\}/g, function (whole, key) { return key in values ? values[key] : whole; });
   }
   function fontSize() {
     // Chart text follows the screen: 14 px at 1920×1080, 12 px on a laptop, up to 24 px on 4K.
@@ -71,7 +72,7 @@
     }).formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
     // The date is left out on narrower screens (CSS), the time always shows.
     clock.querySelector(".ck-date").textContent =
-      format(T.clock, parts.year).replace("%m", parts.month).replace("%d", parts.day) + " " + parts.weekday + " ";
+      format(T.clock, { year: parts.year, month: parts.month, day: parts.day }) + " " + parts.weekday + " ";
     clock.querySelector(".ck-time").textContent = parts.hour + ":" + parts.minute + ":" + parts.second;
   }
   tick();
@@ -79,7 +80,7 @@
 
   function showUpdated(data) {
     // The server's time of the figures, in Beijing time (HH:MM:SS).
-    document.getElementById("ck-updated").textContent = format(T.updated, data.now.slice(11, 19));
+    document.getElementById("ck-updated").textContent = format(T.updated, { time: data.now.slice(11, 19) });
   }
   function showWarning(message, detail) {
     // In place of 更新于: the figures on screen are older than they should be.
@@ -313,12 +314,12 @@
       var low = Math.min.apply(null, rates.concat([s.target]));
       var option = base({
         grid: { left: 8, right: 8, top: 34, bottom: 4, containLabel: true },
-        legend: legend({ data: [T.satisfactionRate, format(T.target, s.target), T.rated] }),
+        legend: legend({ data: [T.satisfactionRate, format(T.target, { n: s.target }), T.rated] }),
         tooltip: Object.assign(base().tooltip, {
           trigger: "axis",
           formatter: function (items) {
             var i = items[0].dataIndex;
-            return s.months[i] + "<br>" + format(T.target, s.target) + "<br>" + T.satisfactionRate + "：" + (s.rate[i] === null ? "—" : s.rate[i] + "%") +
+            return s.months[i] + "<br>" + format(T.target, { n: s.target }) + "<br>" + T.satisfactionRate + "：" + (s.rate[i] === null ? "—" : s.rate[i] + "%") +
               "<br>" + T.rated + "：" + number(s.rated[i]) + "　" + T.satisfied + "：" + number(s.satisfied[i]);
           }
         }),
@@ -341,7 +342,7 @@
             }
           },
           {
-            name: format(T.target, s.target), type: "line", symbol: "none", silent: true,
+            name: format(T.target, { n: s.target }), type: "line", symbol: "none", silent: true,
             data: s.months.map(function () { return s.target; }),
             lineStyle: { color: COLOURS.amber, type: "dashed", width: 1.5 }, itemStyle: { color: COLOURS.amber }
           }
@@ -367,7 +368,7 @@
         xAxis: categoryAxis(names, {
           axisLabel: {
             interval: 0, color: COLOURS.text, fontSize: fontSize() + 1, lineHeight: fontSize() + 4,
-            formatter: function (name, i) { return name + "\n{t|" + format(T.target, r.modes[i].target) + "}"; },
+            formatter: function (name, i) { return name + "\n{t|" + format(T.target, { n: r.modes[i].target }) + "}"; },
             rich: { t: { color: COLOURS.muted, fontSize: fontSize() - 1 } }
           }
         }),
@@ -388,7 +389,7 @@
         graphic: [{
           type: "text", left: "center", bottom: 4,
           style: {
-            text: format(T.closedThisYear, number(r.recorded + r.unrecorded)) + (r.unrecorded ? "　" + format(T.unrecorded, number(r.unrecorded)) : ""),
+            text: format(T.closedThisYear, { n: number(r.recorded + r.unrecorded) }) + (r.unrecorded ? "　" + format(T.unrecorded, { n: number(r.unrecorded) }) : ""),
             fill: COLOURS.muted, fontSize: fontSize() - 1
           }
         }]
@@ -620,7 +621,7 @@
             layer.bindTooltip(function () {
               var p = feature.properties;
               var count = (state.data && state.data.map.grids[p.code]) || 0;
-              return p.street_name + " · " + p.community_name + "<br>" + p.code + "<br>" + format(T.gridReports, number(count)) +
+              return p.street_name + " · " + p.community_name + "<br>" + p.code + "<br>" + format(T.gridReports, { n: number(count) }) +
                 (count ? "<br><small>" + T.clickToList + "</small>" : "");
             }, { sticky: true, className: "ck-tooltip" });
             layer.on("click", function () {
@@ -663,9 +664,9 @@
   function render(data) {
     state.data = data;
     document.querySelectorAll("[data-month]").forEach(function (el) { el.textContent = data.month; });
-    document.querySelectorAll("[data-year]").forEach(function (el) { el.textContent = format(T.yearClosed, data.year); });
+    document.querySelectorAll("[data-year]").forEach(function (el) { el.textContent = format(T.yearClosed, { year: data.year }); });
     document.querySelectorAll("[data-month-reports]").forEach(function (el) {
-      el.textContent = format(T.mapSubtitle, data.month).replace("%n", number(data.counts.reported_month));
+      el.textContent = format(T.mapSubtitle, { month: data.month, n: number(data.counts.reported_month) });
     });
     renderKpis(data.counts);
     renderKpiLinks(data);
@@ -689,7 +690,7 @@
       })
       .catch(function (error) {
         // Keep what is on screen; say that it is not fresh.
-        var message = state.fetchedAt ? format(T.refreshFailed, state.fetchedAt.slice(11, 19)) : T.loadFailed;
+        var message = state.fetchedAt ? format(T.refreshFailed, { time: state.fetchedAt.slice(11, 19) }) : T.loadFailed;
         showWarning(message, error.message);
       });
   }
