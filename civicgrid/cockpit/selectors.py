@@ -75,6 +75,7 @@ def cockpit_data(user, now: datetime | None = None) -> dict:
         "satisfaction": _satisfaction(cases, now, today),
         "resolution": _resolution(cases, now, year_start),
         "map": _map(cases, now, month_start),
+        "streets": _streets(cases, now, month_start),
     }
 
 
@@ -259,3 +260,26 @@ def _map(cases: QuerySet[Case], now: datetime, month_start: datetime) -> dict:
         "grids": per_grid,
         "points": [[round(lon, 5), round(lat, 5)] for lon, lat in points],
     }
+
+
+def _streets(cases: QuerySet[Case], now: datetime, month_start: datetime) -> list[dict]:
+    """Per street (town): this month's reports, its open and overdue cases now, in code order.
+
+    Two grouped queries, each on its own index (report time; status), rather than one that
+    would read every case."""
+    streets: dict[str, dict] = {}
+
+    def row(code: str, name: str) -> dict:
+        return streets.setdefault(code, {"code": code, "name": name, "reported": 0, "open": 0, "overdue": 0})
+
+    reported = _this_month(cases, now, month_start).values("street__code", "street__name").annotate(n=Count("id"))
+    for r in reported:
+        row(r["street__code"], r["street__name"])["reported"] = r["n"]
+    open_now = (
+        cases.open()
+        .values("street__code", "street__name")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(stage_deadline__lt=now)))
+    )
+    for r in open_now:
+        row(r["street__code"], r["street__name"]).update(open=r["open"], overdue=r["overdue"])
+    return [streets[code] for code in sorted(streets)]

@@ -28,6 +28,8 @@ LABELS = {
     "mapFailed": gettext_lazy("网格图层加载失败"),
     "noData": gettext_lazy("暂无数据"),
     "open": gettext_lazy("在办"),
+    "overdue": gettext_lazy("超期"),
+    "street": gettext_lazy("街道/乡镇"),
     "overdueOfWhich": gettext_lazy("其中超期"),
     "reported": gettext_lazy("上报"),
     "closed": gettext_lazy("结案"),

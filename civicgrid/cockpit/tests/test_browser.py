@@ -132,6 +132,7 @@ class CockpitBrowserTests(StaticLiveServerTestCase):
         self.assertEqual(page.locator("#ck-map .leaflet-overlay-pane path").count(), 300)
         self.assertGreater(page.evaluate(HEAT_PIXELS_JS), 1000)
         expect(page.locator(".ck-legend .swatch").first).to_be_visible()
+        expect(page.locator(".ck-streets tr[data-street]")).to_have_count(3)  # the demo's three streets
         # Key figures are numbers, and the header says when they were computed.
         for key in ("reported_month", "filed_month", "closed_month", "open"):
             self.assertRegex(page.locator(f'[data-kpi="{key}"]').inner_text(), r"^[\d,]+$")

@@ -226,6 +226,18 @@ class CockpitFigureTests(TestCase):
         self.assertEqual(m["grids"], {G1: 5, G4: 2})  # B, C, E, G, I in G1; D, F in G4
         self.assertEqual(len(m["points"]), 7)
 
+    def test_it_counts_each_street(self):
+        streets = cockpit_data(self.made["lea"])["streets"]
+        self.assertEqual(
+            streets,
+            [
+                # B, C, E, G, I reported this month; E, I open and overdue.
+                {"code": "360725100", "name": "东街道", "reported": 5, "open": 2, "overdue": 2},
+                # D, F reported this month and open; D overdue.
+                {"code": "360725101", "name": "西街道", "reported": 2, "open": 2, "overdue": 1},
+            ],
+        )
+
     def test_a_street_office_sees_only_its_street(self):
         data = cockpit_data(self.made["wes"])  # scoped to the west street: D and F
         counts = data["counts"]
@@ -242,6 +254,7 @@ class CockpitFigureTests(TestCase):
             ],
         )
         self.assertEqual(data["map"]["grids"], {G4: 2})
+        self.assertEqual([street["name"] for street in data["streets"]], ["西街道"])
         self.assertEqual(data["satisfaction"]["rated"][-1], 0)
         self.assertEqual(data["resolution"]["recorded"], 0)
 
@@ -259,9 +272,9 @@ class CockpitFigureTests(TestCase):
         self.assertEqual((data["satisfaction"]["rated"][-1], data["resolution"]["recorded"]), (0, 0))
 
     def test_its_number_of_queries_does_not_depend_on_the_cases(self):
-        with self.assertNumQueries(14):
+        with self.assertNumQueries(16):
             cockpit_data(self.made["lea"])
         for _n in range(5):
             report(self.made)
-        with self.assertNumQueries(14):
+        with self.assertNumQueries(16):
             cockpit_data(self.made["lea"])

@@ -432,7 +432,7 @@
 
   var mapEl = document.getElementById("ck-map");
   var map = L.map(mapEl, { zoomSnap: 0.1, zoomControl: false, attributionControl: !!config.tileUrl, preferCanvas: false });
-  L.control.zoom({ position: "topleft" }).addTo(map);
+  L.control.zoom({ position: "bottomleft" }).addTo(map);
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.tileAttribution }).addTo(map);
   }
@@ -598,6 +598,33 @@
       '<div class="heat-bar"></div><div class="heat-ends"><span>' + T.sparse + "</span><span>" + T.dense + "</span></div>";
   }
 
+  // Per street: this month's reports, open and overdue cases now; a row opens its cases.
+  var streetControl = L.control({ position: "topleft" });
+  streetControl.onAdd = function () {
+    var div = L.DomUtil.create("div", "ck-legend ck-streets");
+    L.DomEvent.disableClickPropagation(div);
+    div.addEventListener("click", function (event) {
+      var row = event.target.closest("[data-street]");
+      if (row) { openCases(thisMonth({ street: row.dataset.street })); }
+    });
+    return div;
+  };
+  streetControl.addTo(map);
+
+  function renderStreets(streets) {
+    var div = streetControl.getContainer();
+    var head = "<tr><th>" + T.street + "</th><th>" + T.reportsThisMonth + "</th><th>" + T.open + "</th><th>" + T.overdue + "</th></tr>";
+    var rows = streets.map(function (st) {
+      var name = document.createElement("span");
+      name.textContent = st.name;  // names come from the database: never as HTML
+      return '<tr data-street="' + st.code + '" title="' + T.clickToList + '"><td>' + name.innerHTML + "</td><td>" +
+        number(st.reported) + "</td><td>" + number(st.open) + '</td><td class="' + (st.overdue ? "late" : "") + '">' +
+        number(st.overdue) + "</td></tr>";
+    });
+    div.innerHTML = "<table>" + head + rows.join("") + "</table>";
+    div.hidden = !streets.length;
+  }
+
   function renderMap(data) {
     var counts = data.map.grids;
     breaks = classBreaks(Object.keys(counts).map(function (k) { return counts[k]; }));
@@ -606,6 +633,7 @@
     }
     heat.setPoints(data.map.points);
     renderLegend();
+    renderStreets(data.streets);
   }
 
   function loadLayers() {
