@@ -37,6 +37,7 @@ from civicgrid.cases.models import Attachment
 from civicgrid.cases.tests.fixtures import EAST_POINT, build_people, photo
 from civicgrid.core import deploycheck
 from civicgrid.core.storage import S3_BACKEND, s3_storage_options
+from civicgrid.core.testing import die_with_parent
 from civicgrid.env import env_bool
 from civicgrid.geo import lookup
 
@@ -63,16 +64,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for s in sockets:
             s.close()
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: the kernel kills weed if the test process dies (a crash, a
-    CI timeout), so that no server is left behind on the machine."""
-    import ctypes
-    import signal
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class SeaweedFS:
@@ -124,7 +115,7 @@ class SeaweedFS:
             args,
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent,
         )
         self._wait_until_writable(timeout)
 
