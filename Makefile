@@ -36,13 +36,18 @@ test: setup
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "DATABASE_URL is not a PostgreSQL URL: the PostgreSQL run is skipped (CI always sets one)."; fi
 
+# A deployment's environment (docs/deploy.md) in the shell must not move the tests onto its
+# broker, bucket or replica: the tests that need those servers start or name their own.
+TEST_ENV := env -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u CIVICGRID_STORAGE \
+	-u CIVICGRID_READ_REPLICA_URL -u CIVICGRID_MEDIA_ACCEL_REDIRECT
+
 test-sqlite:
 	@echo "== Test suite on SQLite =="
-	env -u DATABASE_URL $(PY) -m pytest -q -rs -n 2
+	$(TEST_ENV) -u DATABASE_URL $(PY) -m pytest -q -rs -n 2
 
 test-postgres:
 	@echo "== Test suite on PostgreSQL ($${DATABASE_URL%%@*}@…) =="
-	$(PY) -m pytest -q -rs -n 2
+	$(TEST_ENV) $(PY) -m pytest -q -rs -n 2
 
 bench: setup
 	$(MANAGE) migrate --noinput --verbosity 0
