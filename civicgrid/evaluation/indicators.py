@@ -24,12 +24,12 @@ so every EXISTS runs once per row and the result is one row per group.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import (
     Avg,
-    BooleanField,
     CharField,
     Count,
     DurationField,
@@ -42,7 +42,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
+from django.db.models import Case as SqlCase
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +69,7 @@ HANDLING_UNIT_KINDS = (
 )
 LEVELS = ("county", "street", "community", "grid")
 HUNDRED = Decimal(100)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CENT = Decimal("0.01")
 
 
@@ -106,12 +109,15 @@ def _events(action, period: Period | None = None, scope: Scope = EVERYTHING) -> 
 def _case_events(action) -> QuerySet:
     """The outer row's case's events of these actions, found through the case_id index.
 
-    The action is wrapped (COALESCE) so that no planner picks the (action, at) index, which
-    would scan every event of the action in the period for each outer row: a case has a few
-    dozen events, an action has thousands (SQLite without ANALYZE chose that index).
+    The action and time are wrapped (COALESCE; callers filter on `when`, not `at`) so that no
+    planner picks the (action, at) or the at index, which would scan every event of the action
+    or of the period for each outer row: a case has a few dozen events, an action or a month
+    thousands. SQLite without ANALYZE statistics chose the (action, at) index (a month of
+    regions took 2.2 s instead of 35 ms); PostgreSQL with stale statistics ANDed the case_id and
+    at indexes (minutes).
     """
     actions = [action] if isinstance(action, str) else list(action)
-    return CaseEvent.objects.alias(act=Coalesce("action", Value(""))).filter(
+    return CaseEvent.objects.alias(act=Coalesce("action", Value("")), when=Coalesce("at", Value(EPOCH))).filter(
         case_id=OuterRef("case_id"), act__in=actions
     )
 
@@ -121,48 +127,136 @@ def _case_stages(stage: str) -> QuerySet:
     return CaseStage.objects.alias(st=Coalesce("stage", Value(""))).filter(case_id=OuterRef("case_id"), st=stage)
 
 
-def _later(action, end) -> Exists:
-    """The same case has an `action` event at or after the outer row's time and before `end`."""
-    return Exists(_case_events(action).filter(at__gte=OuterRef("at"), at__lt=end))
+@dataclass(frozen=True)
+class Later:
+    """A cohort flag read from the case's events: the case has one of `actions` before the
+    period's end, at or after the cohort row's own time (since="from"), strictly after it
+    ("after"), or at any time ("ever")."""
+
+    actions: tuple[str, ...]
+    since: str = "from"
 
 
-def _before(action, end) -> Exists:
-    """The same case has an `action` event before `end` (at any earlier time)."""
-    return Exists(_case_events(action).filter(at__lt=end))
+def later(*actions: str) -> Later:
+    return Later(tuple(actions), "from")
 
 
-def _late_stage(stage: str) -> Exists:
-    """The stage run that the outer event ended (same case, ended at the event's instant) was late."""
-    return Exists(_case_stages(stage).filter(ended_at=OuterRef("at"), on_time=False))
+def after(*actions: str) -> Later:
+    return Later(tuple(actions), "after")
 
 
-def _overdue_handling(end, unit=None) -> Exists:
-    """A handling run of the case started at or after the outer row's time was overdue by `end`:
-    its deadline passed before `end` and it had not ended by its deadline.
+def ever(*actions: str) -> Later:
+    return Later(tuple(actions), "ever")
+
+
+@dataclass(frozen=True)
+class RunFlag:
+    """A cohort flag read from the case's stage runs: some run `s` meets an SQL condition
+    (written against the run `s` and the cohort row `d`; %s placeholders for `params`)."""
+
+    condition: str
+    params: tuple = ()
+
+
+def _late_run(stage: str) -> RunFlag:
+    """The stage run that the cohort event ended (same case, ended at the event's instant) was late."""
+    return RunFlag("COALESCE(s.stage, '') = %s AND s.ended_at = d.at AND s.on_time = %s", (stage, False))
+
+
+def _overdue_run(end: datetime, *, same_unit: bool = False) -> RunFlag:
+    """A handling run of the case started at or after the cohort row's time was overdue by `end`:
+    its deadline passed before `end` and it had not ended by its deadline; with `same_unit`,
+    a run of the unit that is the row's key.
 
     A run paused (缓办) keeps its old deadline until it resumes (the deadline is then moved
     by the pause): it is overdue only if that deadline had passed before the pause began.
     """
-    runs = (
-        _case_stages(Stage.HANDLE)
-        .filter(started_at__gte=OuterRef("at"), deadline__lt=end)
-        .filter(Q(ended_at=None) | Q(ended_at__gt=F("deadline")))
-        .filter(Q(paused_since=None) | Q(deadline__lt=F("paused_since")))
+    condition = (
+        "COALESCE(s.stage, '') = %s AND s.started_at >= d.at AND s.deadline < %s"
+        " AND (s.ended_at IS NULL OR s.ended_at > s.deadline)"
+        " AND (s.paused_since IS NULL OR s.deadline < s.paused_since)"
     )
-    if unit is not None:
-        # Wrapped like the stage: the unit_id index would read all of the unit's runs.
-        runs = runs.alias(u=Coalesce("unit_id", Value(0))).filter(u=unit)
-    return Exists(runs)
+    if same_unit:
+        condition += " AND COALESCE(s.unit_id, 0) = d.key"  # not the unit_id index: see _case_events
+    return RunFlag(condition, (Stage.HANDLE.value, connection.ops.adapt_datetimefield_value(end)))
 
 
-def _tally(qs: QuerySet, conditions: dict[str, str], *, count: str = "case_id") -> dict:
-    """{key: {name: COUNT(DISTINCT count-column) of the rows meeting the SQL condition}}.
+@dataclass
+class Cohort:
+    """Cohort rows (one per history event) with their flags, ready for `_tally`."""
 
-    `qs` is a values() queryset with a `key` column, the `count` column and the flag columns
-    the conditions name (as t.<flag>; "1=1" for every row).
+    qs: QuerySet  # values(): key, case_id, id, at and the expression flags (0/1)
+    columns: list[str]
+    events: dict[str, Later]
+    run: tuple[str, RunFlag] | None
+    end: datetime
+
+
+def _flagged(qs: QuerySet, key, end: datetime, **flags) -> Cohort:
+    """Cohort rows of `qs` grouped by `key`. Later flags come from the case's events, one
+    RunFlag from its stage runs (both joins in `_tally`); other flags are SQL expressions on
+    the row itself (a Q) as 0/1."""
+    events = {name: flag for name, flag in flags.items() if isinstance(flag, Later)}
+    runs = [(name, flag) for name, flag in flags.items() if isinstance(flag, RunFlag)]
+    if len(runs) > 1:
+        raise ValueError("one stage-run flag per cohort")
+    expressions = {name: _int(flag) for name, flag in flags.items() if not isinstance(flag, Later | RunFlag)}
+    columns = ["key", "case_id", "id", "at", *expressions]
+    qs = qs.annotate(key=key, **expressions).values(*columns)
+    return Cohort(qs, columns, events, runs[0] if runs else None, end)
+
+
+def _int(expression) -> SqlCase:
+    return SqlCase(When(expression, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _condition(spec: str) -> str:
+    """ "*" for every row; else flags separated by spaces, "-flag" for a flag that is 0."""
+    if spec == "*":
+        return "1=1"
+    return " AND ".join(f"t.{word[1:]} = 0" if word.startswith("-") else f"t.{word} = 1" for word in spec.split())
+
+
+def _tally(cohort: Cohort, conditions: dict[str, str], *, count: str = "case_id") -> dict:
+    """{key: {name: COUNT(DISTINCT count-column) of the cohort rows meeting the condition}}.
+
+    The flags are read in one pass: the cohort rows LEFT JOIN their cases' events of the
+    flags' actions (and, for a RunFlag, the stage runs meeting its condition), MAX(CASE …)
+    per flag and cohort row. Each event of a cohort case is read once, instead of one EXISTS
+    probe per flag and row: 4× faster on SQLite and 10× on PostgreSQL than EXISTS, for a year
+    of the demo county. The joins go through the case_id indexes (COALESCE keeps planners off
+    the action, time and stage indexes; see _case_events). Conditions are `_condition` specs.
     """
-    sql, params = qs.query.sql_with_params()
-    columns = ", ".join(f"COUNT(DISTINCT CASE WHEN {cond} THEN t.{count} END)" for cond in conditions.values())
+    sql, params = cohort.qs.query.sql_with_params()
+    params = list(params)
+    if cohort.events or cohort.run:
+        end = connection.ops.adapt_datetimefield_value(cohort.end)
+        flag_columns, select_params, join_sql, join_params = [], [], "", []
+        for name, flag in cohort.events.items():
+            marks = ", ".join(["%s"] * len(flag.actions))
+            since = {"from": " AND e.at >= d.at", "after": " AND e.at > d.at"}.get(flag.since, "")
+            flag_columns.append(
+                f"MAX(CASE WHEN e.action IN ({marks}){since} AND e.at < %s THEN 1 ELSE 0 END) AS {name}"
+            )
+            select_params += [*flag.actions, end]
+        if cohort.events:
+            actions = sorted({action for flag in cohort.events.values() for action in flag.actions})
+            join_sql += (
+                f" LEFT JOIN {CaseEvent._meta.db_table} e ON e.case_id = d.case_id"
+                f" AND COALESCE(e.action, '') IN ({', '.join(['%s'] * len(actions))})"
+            )
+            join_params += actions
+        if cohort.run:
+            name, run = cohort.run
+            flag_columns.append(f"MAX(CASE WHEN s.id IS NULL THEN 0 ELSE 1 END) AS {name}")
+            join_sql += f" LEFT JOIN {CaseStage._meta.db_table} s ON s.case_id = d.case_id AND {run.condition}"
+            join_params += list(run.params)
+        kept = ", ".join(f"d.{column}" for column in cohort.columns)
+        sql = f"SELECT {kept}, {', '.join(flag_columns)} FROM ({sql}) d{join_sql} GROUP BY {kept}"
+        params = select_params + params + join_params
+    columns = ", ".join(
+        f"COUNT(DISTINCT CASE WHEN {_condition(spec)} THEN t.{count} END)" for spec in conditions.values()
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT t.key, {columns} FROM ({sql}) t GROUP BY t.key", params)
         return {row[0]: dict(zip(conditions, row[1:], strict=True)) for row in cursor.fetchall()}
@@ -172,10 +266,6 @@ def _counts(qs: QuerySet, key, **aggregates) -> dict:
     """{key: {name: value}} from one GROUP BY query."""
     rows = qs.annotate(key=key).values("key").annotate(**aggregates).order_by()
     return {row.pop("key"): row for row in rows}
-
-
-def _flagged(qs: QuerySet, key, **flags) -> QuerySet:
-    return qs.annotate(key=key, **flags).values("key", "case_id", "id", *flags)
 
 
 #
@@ -272,22 +362,23 @@ def region_tables(
     cohort = _flagged(
         _events((Action.FILE, Action.APPROVE_SELF_HANDLED), period, scope),
         key,
-        voided=_before(Action.APPROVE_VOID, end),
-        deferred=_before(Action.APPROVE_DEFERRAL, end),
-        closed=_later((Action.CLOSE, Action.APPROVE_SELF_HANDLED), end),
-        overdue=_overdue_handling(end),
+        end,
+        voided=ever(Action.APPROVE_VOID),
+        deferred=ever(Action.APPROVE_DEFERRAL),
+        closed=later(Action.CLOSE, Action.APPROVE_SELF_HANDLED),
+        overdue=_overdue_run(end),
     )
-    counted = "NOT t.voided AND NOT t.deferred" if config.exclude_deferred else "NOT t.voided"
+    counted = "-voided -deferred" if config.exclude_deferred else "-voided"
     tallies = _tally(
         cohort,
         {
-            "filed": "1=1",
-            "voided": "t.voided",
-            "deferred": "t.deferred AND NOT t.voided",
+            "filed": "*",
+            "voided": "voided",
+            "deferred": "deferred -voided",
             "should_close": counted,
-            "closed": f"{counted} AND t.closed",
-            "closed_on_time": f"{counted} AND t.closed AND NOT t.overdue",
-            "overdue": f"{counted} AND t.overdue",
+            "closed": f"{counted} closed",
+            "closed_on_time": f"{counted} closed -overdue",
+            "overdue": f"{counted} overdue",
         },
     )
     grids = Grid.objects.order_by("code")
@@ -413,31 +504,32 @@ def unit_rows(period: Period, *, scope: Scope = EVERYTHING, config: EvaluationSe
     """
     config = config or EvaluationSettings.current()
     end = period.end
-    cohort = _dispatch_cohort(period, scope)
-    cohort = cohort.annotate(
-        key=F("unit_key"),
-        returned=_later(Action.APPROVE_RETURN, end),
-        deferred=_later(Action.APPROVE_DEFERRAL, end),
-        handled=_later(Action.HANDLED, end),
-        closed=_later(Action.CLOSE, end),
-        reworked=_later(Action.CHECK_FAIL, end),
-        extended=_later(Action.APPROVE_EXTENSION, end),
-        overdue=_overdue_handling(end, unit=OuterRef("unit_key")),
-    ).values("key", "case_id", "returned", "deferred", "handled", "closed", "reworked", "extended", "overdue")
-    counted = "NOT t.returned AND NOT t.deferred" if config.exclude_deferred else "NOT t.returned"
+    cohort = _flagged(
+        _dispatch_cohort(period, scope),
+        F("unit_key"),
+        end,
+        returned=later(Action.APPROVE_RETURN),
+        deferred=later(Action.APPROVE_DEFERRAL),
+        handled=later(Action.HANDLED),
+        closed=later(Action.CLOSE),
+        reworked=later(Action.CHECK_FAIL),
+        extended=later(Action.APPROVE_EXTENSION),
+        overdue=_overdue_run(end, same_unit=True),
+    )
+    counted = "-returned -deferred" if config.exclude_deferred else "-returned"
     tallies = _tally(
         cohort,
         {
-            "received": "1=1",
-            "returned": "t.returned",
-            "deferred": "t.deferred AND NOT t.returned",
+            "received": "*",
+            "returned": "returned",
+            "deferred": "deferred -returned",
             "should_close": counted,
-            "handled": f"{counted} AND t.handled",
-            "closed": f"{counted} AND t.closed",
-            "closed_on_time": f"{counted} AND t.closed AND NOT t.overdue",
-            "overdue": f"{counted} AND t.overdue",
-            "reworked": f"{counted} AND t.reworked",
-            "extended": f"{counted} AND t.extended",
+            "handled": f"{counted} handled",
+            "closed": f"{counted} closed",
+            "closed_on_time": f"{counted} closed -overdue",
+            "overdue": f"{counted} overdue",
+            "reworked": f"{counted} reworked",
+            "extended": f"{counted} extended",
         },
     )
     # Handling time: runs of the unit ended in the period by a 处置反馈 (a check run starts at
@@ -602,7 +694,7 @@ def resolution_rows(
     处置反馈 and are not counted; a 维持结案 after 不满意 is not a new closure.
     """
     config = config or EvaluationSettings.current()
-    handled = _case_events(Action.HANDLED).filter(at__lte=OuterRef("at"))
+    handled = _case_events(Action.HANDLED).filter(when__lte=OuterRef("at"))
     closes = _events(Action.CLOSE, period, scope).annotate(
         mode=Coalesce(
             Subquery(
@@ -755,69 +847,70 @@ def staff_rows(
         reports = _flagged(
             _by_actor("report", period, scope, role),
             key,
-            valid=_before((Action.FILE, Action.APPROVE_SELF_HANDLED), end),
+            end,
+            valid=ever(Action.FILE, Action.APPROVE_SELF_HANDLED),
         )
-        merge(_tally(reports, {"reports": "1=1", "valid_reports": "t.valid"}, count="id"))
+        merge(_tally(reports, {"reports": "*", "valid_reports": "valid"}, count="id"))
         verify = _flagged(
             _by_actor((Action.VERIFY_CONFIRM, Action.VERIFY_DENY), period, scope, role),
             key,
-            late=_late_stage(Stage.VERIFY),
+            end,
+            late=_late_run(Stage.VERIFY),
         )
-        merge(_tally(verify, {"verifications": "1=1", "verified_on_time": "NOT t.late"}, count="id"))
+        merge(_tally(verify, {"verifications": "*", "verified_on_time": "-late"}, count="id"))
         check = _flagged(
             _by_actor((Action.CHECK_PASS, Action.CHECK_FAIL), period, scope, role),
             key,
-            late=_late_stage(Stage.CHECK),
+            end,
+            late=_late_run(Stage.CHECK),
         )
-        merge(_tally(check, {"checks": "1=1", "checked_on_time": "NOT t.late"}, count="id"))
+        merge(_tally(check, {"checks": "*", "checked_on_time": "-late"}, count="id"))
         in_grids = _flagged(
             _events("report", period, scope),
             F("case__grid__responsibility_grids__inspector_id"),
-            filed=_before(Action.FILE, end),
-            public=_boolean(Q(case__channel__in=PUBLIC_CHANNELS)),
+            end,
+            filed=ever(Action.FILE),
+            public=Q(case__channel__in=PUBLIC_CHANNELS),
         )
-        merge(_tally(in_grids, {"grid_filed": "t.filed", "missed_reports": "t.filed AND t.public"}))
+        merge(_tally(in_grids, {"grid_filed": "filed", "missed_reports": "filed public"}))
     elif role in (Role.OPERATOR, Role.SHIFT_LEAD):
         merge(_counts(_by_actor("report", period, scope, role), key, registered=Count("id")))
         decisions = _flagged(
             _by_actor((Action.FILE, Action.REJECT), period, scope, role),
             key,
-            late=_late_stage(Stage.FILE),
-            is_file=_boolean(Q(action=Action.FILE)),
-            voided=_later_strict(Action.APPROVE_VOID, end),
+            end,
+            late=_late_run(Stage.FILE),
+            is_file=Q(action=Action.FILE),
+            voided=after(Action.APPROVE_VOID),
         )
         merge(
             _tally(
                 decisions,
                 {
-                    "filing_decisions": "1=1",
-                    "filed_on_time": "NOT t.late",
-                    "filed": "t.is_file",
-                    "voided_after_filing": "t.is_file AND t.voided",
+                    "filing_decisions": "*",
+                    "filed_on_time": "-late",
+                    "filed": "is_file",
+                    "voided_after_filing": "is_file voided",
                 },
                 count="id",
             )
         )
         if role == Role.SHIFT_LEAD:
-            closes = _flagged(_by_actor(Action.CLOSE, period, scope, role), key, late=_late_stage(Stage.CLOSE))
-            merge(_tally(closes, {"closes": "1=1", "closed_on_time": "NOT t.late"}, count="id"))
+            closes = _flagged(_by_actor(Action.CLOSE, period, scope, role), key, end, late=_late_run(Stage.CLOSE))
+            merge(_tally(closes, {"closes": "*", "closed_on_time": "-late"}, count="id"))
     elif role == Role.DISPATCHER:
         dispatches = _flagged(
             _by_actor(Action.DISPATCH, period, scope, role),
             key,
-            late=_late_stage(Stage.DISPATCH),
-            reworked=_later_strict(Action.CHECK_FAIL, end),
-            returned=_later_strict(Action.APPROVE_RETURN, end),
+            end,
+            late=_late_run(Stage.DISPATCH),
+            reworked=after(Action.CHECK_FAIL),
+            returned=after(Action.APPROVE_RETURN),
         )
         merge(
             _tally(
                 dispatches,
-                {
-                    "dispatched": "1=1",
-                    "dispatched_on_time": "NOT t.late",
-                    "reworked": "t.reworked",
-                    "returned": "t.returned",
-                },
+                {"dispatched": "*", "dispatched_on_time": "-late", "reworked": "reworked", "returned": "returned"},
                 count="id",
             )
         )
@@ -850,15 +943,6 @@ def staff_rows(
                 row.on_time_closing_rate = rate(row.closed_on_time, row.closes)
         rows.append(row)
     return rows
-
-
-def _boolean(q: Q) -> ExpressionWrapper:
-    return ExpressionWrapper(q, output_field=BooleanField())
-
-
-def _later_strict(action, end) -> Exists:
-    """The same case has an `action` event after the outer row's time and before `end`."""
-    return Exists(_case_events(action).filter(at__gt=OuterRef("at"), at__lt=end))
 
 
 def case_count(scope: Scope = EVERYTHING) -> int:
