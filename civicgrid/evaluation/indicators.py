@@ -15,10 +15,10 @@ Conventions (docs/evaluation.md has the full definitions):
   denominator is 0.
 * A stage run without a time limit (no deadline) cannot be late: it counts as on time.
 
-How the cohort queries work: an inner queryset yields one row per cohort event with the
-case id, the group key and boolean flags (EXISTS over the case's later history); `_tally`
-wraps it in `SELECT key, COUNT(DISTINCT CASE WHEN <flags> THEN case_id END) … GROUP BY key`,
-so every EXISTS runs once per row and the result is one row per group.
+How the cohort queries work: an inner queryset yields one row per cohort event (case id,
+group key, time); `_tally` joins those rows with their cases' events (and stage runs) once,
+reads each flag as MAX(CASE …) per row, and counts `COUNT(DISTINCT CASE WHEN <flags> THEN
+case_id END) … GROUP BY key`: one row per group, each history row read once.
 """
 
 from __future__ import annotations
