@@ -144,6 +144,9 @@ class StorageConfigTests(SimpleTestCase):
         self.assertEqual((options["access_key"], options["secret_key"]), ("key", "from-a-file"))
         self.assertEqual((options["region_name"], options["addressing_style"]), ("cn-hangzhou", "virtual"))
         self.assertEqual(options["location"], "360725")
+        config = options["client_config"]
+        self.assertEqual(config.s3, {"addressing_style": "virtual"})
+        self.assertEqual((config.connect_timeout, config.read_timeout), (5, 20))
         # Private objects; a second upload of the same photo never replaces the first.
         self.assertIsNone(options["default_acl"])
         self.assertIs(options["file_overwrite"], False)
