@@ -278,7 +278,7 @@ class SummaryEvaluationApi(EvaluationApi):
 
     def figures(self, request, period, scope, config) -> dict:
         scorer = Scorer()
-        (total,) = indicators.region_rows(period, "county", scope=scope, config=config)
+        total = indicators.region_total(indicators.region_rows(period, "county", scope=scope, config=config))
         scorer.apply(ObjectType.REGION, [total])
         satisfaction, _units = indicators.satisfaction_rows(period, scope=scope, config=config)
         resolution, _units = indicators.resolution_rows(period, scope=scope, config=config)

@@ -384,36 +384,35 @@ def region_tables(
     grids = Grid.objects.order_by("code")
     if scope.region_prefix:
         grids = grids.filter(region_code__startswith=scope.region_prefix)
-    grids = list(grids.values_list("pk", "code", "name", "community_id", "community__parent_id"))
+    grids = list(
+        grids.values_list("pk", "code", "name", "community_id", "community__parent_id", "community__parent__parent_id")
+    )
+    # A reader limited to a region sees one "county" row: their region, whose part is their
+    # total. Otherwise one row per county (a platform may serve several).
+    own_region = scope.region_prefix is not None and "county" in levels
+    position = {"community": 3, "street": 4, "county": 5}
 
-    # Names: the county (or the reader's own region, whose part is their total), streets and
-    # communities, in one query each at most.
+    def key_of(grid: tuple, level: str) -> int:
+        if level == "grid":
+            return grid[0]
+        return 0 if level == "county" and own_region else grid[position[level]]
+
     names: dict[tuple[str, int], tuple[str, str]] = {}
-    for pk, code, name, _community, _street in grids:
+    for pk, code, name, *_regions in grids:
         names["grid", pk] = (code, name or code)
-    wanted = {
-        lvl: {g[{"community": 3, "street": 4}[lvl]] for g in grids} for lvl in ("community", "street") if lvl in levels
-    }
+    wanted = {key_of(grid, level) for grid in grids for level in levels if level != "grid"} - {0}
     if wanted:
-        for region in Region.objects.filter(pk__in=set().union(*wanted.values())).only("pk", "code", "name", "level"):
+        for region in Region.objects.filter(pk__in=wanted).only("pk", "code", "name", "level"):
             names[region.level, region.pk] = (region.code, region.name)
-    if "county" in levels:
-        region = (
-            Region.objects.filter(code=scope.region_prefix).first()
-            if scope.region_prefix
-            else Region.objects.filter(level=Region.Level.COUNTY).order_by("code").first()
-        )
-        names["county", 0] = (region.code, region.name) if region else ("", "全县")
-
     totals: dict[str, dict[int, dict]] = {level: {} for level in levels}
-    if "county" in levels:
+    if own_region:
+        region = Region.objects.filter(code=scope.region_prefix).first()
+        names["county", 0] = (region.code, region.name) if region else (scope.region_prefix, scope.region_prefix)
         totals["county"][0] = {}  # one row, even for a reader whose region has no grids
-    for pk, _code, _name, community, street in grids:
-        counts = {**reports.get(pk, {}), **tallies.get(pk, {}), "grids": 1}
+    for grid in grids:
+        counts = {**reports.get(grid[0], {}), **tallies.get(grid[0], {}), "grids": 1}
         for level in levels:
-            target = totals[level].setdefault(
-                {"grid": pk, "community": community, "street": street, "county": 0}[level], {}
-            )
+            target = totals[level].setdefault(key_of(grid, level), {})
             for attr, value in counts.items():
                 target[attr] = target.get(attr, 0) + value
 
@@ -422,18 +421,41 @@ def region_tables(
         rows = []
         for pk, counts in totals[level].items():
             code, name = names.get((level, pk), ("", ""))
-            row = RegionRow(pk, code, name, level=level)
-            for attr, value in counts.items():
-                setattr(row, attr, value)
-            row.public_share = rate(row.public_reports, row.reports)
-            row.closure_rate = rate(row.closed, row.should_close)
-            row.on_time_rate = rate(row.closed_on_time, row.should_close)
-            row.cases_per_grid = (
-                (Decimal(row.filed) / row.grids).quantize(CENT, rounding=ROUND_HALF_UP) if row.grids else None
-            )
-            rows.append(row)
+            rows.append(_region_row(RegionRow(pk, code, name, level=level), counts))
         tables[level] = sorted(rows, key=lambda row: row.code)
     return tables
+
+
+def _region_row(row: RegionRow, counts: dict) -> RegionRow:
+    for attr, value in counts.items():
+        setattr(row, attr, value)
+    row.public_share = rate(row.public_reports, row.reports)
+    row.closure_rate = rate(row.closed, row.should_close)
+    row.on_time_rate = rate(row.closed_on_time, row.should_close)
+    row.cases_per_grid = (Decimal(row.filed) / row.grids).quantize(CENT, rounding=ROUND_HALF_UP) if row.grids else None
+    return row
+
+
+REGION_COUNTS = (
+    "grids",
+    "reports",
+    "public_reports",
+    "filed",
+    "voided",
+    "deferred",
+    "should_close",
+    "closed",
+    "closed_on_time",
+    "overdue",
+)
+
+
+def region_total(rows: list[RegionRow]) -> RegionRow:
+    """One row for several regions (disjoint, e.g. the counties of a platform): counts added, rates recomputed."""
+    if len(rows) == 1:
+        return rows[0]
+    counts = {attr: sum(getattr(row, attr) for row in rows) for attr in REGION_COUNTS}
+    return _region_row(RegionRow(0, "", str(_("全部")), level="county"), counts)
 
 
 #
@@ -653,7 +675,7 @@ def satisfaction_rows(
         row.meets_target = None if row.satisfaction_rate is None else row.satisfaction_rate >= row.target
         return row
 
-    total = make(0, "", "全部", overall)
+    total = make(0, "", str(_("全部")), overall)
     rows = [
         make(pk, names[pk].code, names[pk].name, counts)
         for pk, counts in sorted(by_unit.items(), key=lambda item: names[item[0]].code if item[0] in names else "")
@@ -735,7 +757,7 @@ def resolution_rows(
     for modes in per_unit.values():
         for mode, n in modes.items():
             overall[mode] = overall.get(mode, 0) + n
-    total = make(0, "", "全部", overall)
+    total = make(0, "", str(_("全部")), overall)
     unit_list = sorted((pk for pk in per_unit if pk in names), key=lambda pk: names[pk].code)
     return total, [make(pk, names[pk].code, names[pk].name, per_unit[pk]) for pk in unit_list]
 

@@ -83,6 +83,16 @@ class RegionTests(HistoryTestCase):
         self.assertEqual((grids["3607251000010001"].filed, grids["3607251000010001"].cases_per_grid), (10, D("10.00")))
         self.assertEqual(grids["3607251010010001"].filed, 1)  # G4: L
 
+    def test_it_adds_regions_up_to_their_total(self):
+        (county,) = indicators.region_rows(MARCH, "county", config=self.config)
+        total = indicators.region_total(indicators.region_rows(MARCH, "street", config=self.config))
+        # East + west: the same counts and rates as the county (a case lies in one street).
+        self.assertEqual((total.name, total.reports, total.filed, total.should_close), ("全部", 12, 11, 9))
+        self.assertEqual(
+            (total.closure_rate, total.on_time_rate, total.cases_per_grid), (D("77.78"), D("66.67"), D("1.83"))
+        )
+        self.assertEqual(county.name, "崇义县")
+
     def test_it_keeps_deferred_cases_when_the_setting_says_so(self):
         self.config.exclude_deferred = False
         (row,) = indicators.region_rows(MARCH, "county", config=self.config)
@@ -246,7 +256,7 @@ class QueryCountTests(HistoryTestCase):
     def test_it_runs_a_fixed_number_of_queries(self):
         with self.assertNumQueries(3):  # reports, the cohort, the grids
             indicators.region_rows(MARCH, "grid", config=self.config)
-        with self.assertNumQueries(5):  # the same for every level at once + region and county names
+        with self.assertNumQueries(4):  # the same for every level at once + the regions' names
             tables = indicators.region_tables(MARCH, config=self.config)
         self.assertEqual(
             {level: len(rows) for level, rows in tables.items()}, {"county": 1, "street": 2, "community": 3, "grid": 6}
