@@ -939,10 +939,12 @@ def staff_rows(
     else:
         raise ValueError(role)
 
-    # Everyone of the role (active), and whoever acted in it in the period; a region-scoped
-    # reader sees only the staff who acted on cases in the region.
+    # Everyone of the role (active; superusers are administrators, not staff) and whoever acted
+    # in it in the period; a region-scoped reader sees only the staff who acted in the region.
     acted = Q(pk__in=[pk for pk in data if pk is not None])
-    users = User.objects.filter(acted if scope.region_prefix else acted | Q(role=role, is_active=True))
+    users = User.objects.filter(
+        acted if scope.region_prefix else acted | Q(role=role, is_active=True, is_superuser=False)
+    )
     rows: list[StaffRow] = []
     for user in users.select_related("org_unit").order_by("username"):
         values = data.get(user.pk, {})
