@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.utils.translation import gettext
 
 from civicgrid.cases.models import Case, CaseStage, Channel, Rating, ResolutionMode, Satisfaction
 from civicgrid.cases.workflow import Status
+from civicgrid.evaluation.models import EvaluationSettings
 
 TZ = ZoneInfo("Asia/Shanghai")
 TREND_DAYS = 30
@@ -31,10 +31,18 @@ TOP_CATEGORIES = 10
 UNITS_SHOWN = 12
 # The heat layer draws this month's reports; past this many, the newest ones.
 MAX_POINTS = 6000
-# The bureau's targets (the 2021 work meeting): ≥ 95 % satisfied; problems solved 70 % by
-# service, 20 % by management, 10 % by enforcement.
-SATISFACTION_TARGET = 95.0
-RESOLUTION_TARGETS = {ResolutionMode.SERVICE: 70, ResolutionMode.MANAGEMENT: 20, ResolutionMode.ENFORCEMENT: 10}
+# The targets (≥ 95 % satisfied; problems solved 70 % by service, 20 % by management, 10 % by
+# enforcement, as the bureau's 2021 work meeting set them) and whether 基本满意 counts as
+# satisfied are the evaluation's settings (admin: 评价设置), shared with the evaluation and the
+# portal's figures.
+
+
+def resolution_targets(config: EvaluationSettings) -> dict[str, float]:
+    return {
+        ResolutionMode.SERVICE: float(config.service_target),
+        ResolutionMode.MANAGEMENT: float(config.management_target),
+        ResolutionMode.ENFORCEMENT: float(config.enforcement_target),
+    }
 
 
 def midnight(day: date) -> datetime:
@@ -44,11 +52,6 @@ def midnight(day: date) -> datetime:
 def _rate(part: int, whole: int) -> float | None:
     """A percentage with one decimal, or None when there is nothing to divide by."""
     return round(100.0 * part / whole, 1) if whole else None
-
-
-def basically_counts_satisfied() -> bool:
-    # Whether 基本满意 counts towards the satisfaction rate (most bureaus count it).
-    return getattr(settings, "CIVICGRID_BASICALLY_COUNTS_SATISFIED", True)
 
 
 def cockpit_data(user, now: datetime | None = None) -> dict:
@@ -61,6 +64,7 @@ def cockpit_data(user, now: datetime | None = None) -> dict:
     cases = Case.objects.visible_to(user).order_by()  # no default ordering in GROUP BY
 
     counts = _counts(cases, now, day_start, month_start)
+    config = EvaluationSettings.current()  # targets and counting choices (admin: 评价设置)
     return {
         "now": now.astimezone(TZ).isoformat(timespec="seconds"),
         "today": today.isoformat(),
@@ -72,8 +76,8 @@ def cockpit_data(user, now: datetime | None = None) -> dict:
         "trend": _trend(cases, now, today),
         "categories": _categories(cases, now, month_start),
         "channels": _channels(cases, now, month_start),
-        "satisfaction": _satisfaction(cases, now, today),
-        "resolution": _resolution(cases, now, year_start),
+        "satisfaction": _satisfaction(cases, now, today, config),
+        "resolution": _resolution(cases, now, year_start, config),
         "map": _map(cases, now, month_start),
         "streets": _streets(cases, now, month_start),
     }
@@ -189,14 +193,15 @@ def _channels(cases: QuerySet[Case], now: datetime, month_start: datetime) -> li
     return [{"key": c.value, "name": str(c.label), "count": counts[c.value]} for c in Channel if counts.get(c.value)]
 
 
-def _satisfaction(cases: QuerySet[Case], now: datetime, today: date) -> dict:
+def _satisfaction(cases: QuerySet[Case], now: datetime, today: date, config: EvaluationSettings) -> dict:
     """Satisfaction rate per Beijing month over the last 12 months, ratings as given."""
     first = today.replace(day=1)
     months = []
     for _n in range(SATISFACTION_MONTHS):
         months.insert(0, first)
         first = (first - timedelta(days=1)).replace(day=1)
-    good = [Satisfaction.SATISFIED] + ([Satisfaction.BASICALLY] if basically_counts_satisfied() else [])
+    # Whether 基本满意 counts towards the satisfaction rate (most bureaus count it).
+    good = [Satisfaction.SATISFIED] + ([Satisfaction.BASICALLY] if config.basically_satisfied_counts else [])
     ratings = Rating.objects.filter(created_at__gte=midnight(months[0]), created_at__lte=now)
     if cases.query.has_filters():
         # A scoped user: the ratings of the visible cases. Unscoped users skip the subquery,
@@ -216,8 +221,8 @@ def _satisfaction(cases: QuerySet[Case], now: datetime, today: date) -> dict:
         "rated": rated,
         "satisfied": satisfied,
         "rate": [_rate(s, r) for s, r in zip(satisfied, rated, strict=True)],
-        "target": SATISFACTION_TARGET,
-        "basically_counts": basically_counts_satisfied(),
+        "target": float(config.satisfaction_target),
+        "basically_counts": config.basically_satisfied_counts,
     }
 
 
@@ -226,7 +231,7 @@ def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _resolution(cases: QuerySet[Case], now: datetime, year_start: datetime) -> dict:
+def _resolution(cases: QuerySet[Case], now: datetime, year_start: datetime, config: EvaluationSettings) -> dict:
     """How this year's closed cases were resolved, against the 70/20/10 targets."""
     counts = dict(
         cases.filter(status=Status.CLOSED, closed_at__gte=year_start, closed_at__lte=now)
@@ -235,6 +240,7 @@ def _resolution(cases: QuerySet[Case], now: datetime, year_start: datetime) -> d
         .values_list("resolution_mode", "n")
     )
     recorded = sum(counts.get(mode.value, 0) for mode in ResolutionMode)
+    targets = resolution_targets(config)
     return {
         "modes": [
             {
@@ -242,7 +248,7 @@ def _resolution(cases: QuerySet[Case], now: datetime, year_start: datetime) -> d
                 "name": str(mode.label),
                 "count": counts.get(mode.value, 0),
                 "share": _rate(counts.get(mode.value, 0), recorded),
-                "target": RESOLUTION_TARGETS[mode],
+                "target": targets[mode],
             }
             for mode in ResolutionMode
         ],

@@ -29,6 +29,7 @@ from civicgrid.cases.workflow import Action, Status
 from civicgrid.catalog.models import Category
 from civicgrid.core.files import stored_file_response
 from civicgrid.core.htmx import htmx_partial
+from civicgrid.evaluation.models import EvaluationSettings
 from civicgrid.portal import public_selectors as sel
 from civicgrid.portal.models import Tracker
 
@@ -266,11 +267,13 @@ def figures(request: HttpRequest) -> HttpResponse:
     for row in rows:
         for name in ("reports", "filed", "closed", "closed_on_time", "ratings", "satisfied"):
             setattr(total, name, getattr(total, name) + getattr(row, name))
+    # The bureau's target (admin: 评价设置, 95 % unless changed), drawn for both rates.
+    target = float(EvaluationSettings.current().satisfaction_target)
     chart = {
         "streets": [row.name for row in rows],
         "onTime": [row.on_time_rate for row in rows],
         "satisfaction": [row.satisfaction_rate for row in rows],
-        "target": sel.TARGET_PERCENT,
+        "target": target,
         "labels": {"onTime": _("按期办结率"), "satisfaction": _("满意率"), "target": _("目标")},
     }
     context = {
@@ -278,7 +281,7 @@ def figures(request: HttpRequest) -> HttpResponse:
         "month_value": month.strftime("%Y-%m"),
         "rows": rows,
         "total": total,
-        "target": sel.TARGET_PERCENT,
+        "target": target,
         "error": "" if ok else _("月份格式应为 2026-10，已显示本月。"),
         "chart": chart,
         "basically_counts": sel.satisfied_levels() != [Satisfaction.SATISFIED],

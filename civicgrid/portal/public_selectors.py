@@ -14,13 +14,13 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.cases.models import Attachment, Case, CaseEvent, CaseStage, Rating, Satisfaction
 from civicgrid.cases.workflow import Action, Status
+from civicgrid.evaluation.models import EvaluationSettings
 from civicgrid.geo.models import Region
 from civicgrid.portal.models import Tracker
 
@@ -30,8 +30,6 @@ MAP_LIMIT = 1000
 # Points are snapped to a grid of this many degrees (≈33 m north–south, ≈30 m east–west at
 # 25°N): near enough to see where the problems are, too coarse to point at one doorway.
 SNAP_DEGREES = 0.0003
-# The bureau's published target for the on-time closure and satisfaction rates (percent).
-TARGET_PERCENT = 95
 
 
 #
@@ -354,7 +352,8 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 
 def satisfied_levels() -> list[str]:
-    if getattr(settings, "CIVICGRID_BASICALLY_COUNTS_SATISFIED", True):
+    # The evaluation's setting (admin: 评价设置), so the portal and the evaluation agree.
+    if EvaluationSettings.current().basically_satisfied_counts:
         return [Satisfaction.SATISFIED, Satisfaction.BASICALLY]
     return [Satisfaction.SATISFIED]
 
@@ -389,7 +388,7 @@ def street_figures(month: date) -> list[StreetFigures]:
     - closed on time: of those, the cases none of whose stage runs ended past its deadline
       (CaseStage.on_time is False for none; a stage without a limit is not late);
     - satisfaction: portal and 12345 ratings given in the month, satisfied (and, by the
-      CIVICGRID_BASICALLY_COUNTS_SATISFIED setting, 基本满意) over all.
+      evaluation setting 基本满意计为满意, 基本满意) over all.
     """
     start, end = month_bounds(month)
     # Grouped by the street's id (no join to the regions); the streets are read once.

@@ -29,7 +29,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import time_machine
-from django.test import TestCase, override_settings
+from django.test import TestCase
 
 from civicgrid.cases.models import Case
 from civicgrid.cases.services import case_rate
@@ -37,6 +37,7 @@ from civicgrid.cases.tests.fixtures import WEST_POINT, act, build_people, photo,
 from civicgrid.cases.workflow import Status
 from civicgrid.cockpit.selectors import cockpit_data
 from civicgrid.core.models import Role, User
+from civicgrid.evaluation.models import EvaluationSettings
 from civicgrid.geo.tests.fixtures import G1, G4
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -207,8 +208,8 @@ class CockpitFigureTests(TestCase):
         self.assertEqual((s["rated"][:-1], s["rate"][:-1]), ([0] * 11, [None] * 11))
         self.assertEqual((s["target"], s["basically_counts"]), (95.0, True))
 
-    @override_settings(CIVICGRID_BASICALLY_COUNTS_SATISFIED=False)
     def test_basically_satisfied_can_be_left_out(self):
+        EvaluationSettings.objects.update_or_create(pk=1, defaults={"basically_satisfied_counts": False})
         s = cockpit_data(self.made["lea"])["satisfaction"]
         self.assertEqual((s["rated"][-1], s["satisfied"][-1], s["rate"][-1]), (3, 1, 33.3))
         self.assertIs(s["basically_counts"], False)
@@ -220,6 +221,20 @@ class CockpitFigureTests(TestCase):
             [("service", 1, 33.3, 70), ("management", 1, 33.3, 20), ("enforcement", 1, 33.3, 10)],
         )
         self.assertEqual((r["recorded"], r["unrecorded"]), (3, 0))
+
+    def test_the_targets_are_the_evaluation_settings(self):
+        EvaluationSettings.objects.update_or_create(
+            pk=1,
+            defaults={
+                "satisfaction_target": 90,
+                "service_target": 60,
+                "management_target": 25,
+                "enforcement_target": 15,
+            },
+        )
+        data = cockpit_data(self.made["lea"])
+        self.assertEqual(data["satisfaction"]["target"], 90.0)
+        self.assertEqual([m["target"] for m in data["resolution"]["modes"]], [60.0, 25.0, 15.0])
 
     def test_it_maps_this_months_reports_per_grid_and_as_points(self):
         m = cockpit_data(self.made["lea"])["map"]
@@ -272,9 +287,9 @@ class CockpitFigureTests(TestCase):
         self.assertEqual((data["satisfaction"]["rated"][-1], data["resolution"]["recorded"]), (0, 0))
 
     def test_its_number_of_queries_does_not_depend_on_the_cases(self):
-        with self.assertNumQueries(16):
+        with self.assertNumQueries(17):
             cockpit_data(self.made["lea"])
         for _n in range(5):
             report(self.made)
-        with self.assertNumQueries(16):
+        with self.assertNumQueries(17):
             cockpit_data(self.made["lea"])
