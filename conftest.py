@@ -9,6 +9,8 @@ def pytest_configure(config):
     # For speed: MD5 instead of PBKDF2 (set before any test class creates users).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="civicgrid-media-")
+    # Each test process its own cache (rate-limit counters): parallel workers must not share one.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 import pytest  # noqa: E402

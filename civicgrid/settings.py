@@ -221,6 +221,35 @@ if CIVICGRID_MEDIA_ACCEL_REDIRECT and not storage_is_local(STORAGES["default"]):
         "CIVICGRID_MEDIA_ACCEL_REDIRECT maps to MEDIA_ROOT on the local disk: unset it with CIVICGRID_STORAGE=s3"
     )
 
+# The cache holds the rate limits' counters (civicgrid.core.ratelimit), so every web worker
+# must share it: files under VAR_DIR by default (no server), Redis in deployments
+# (CIVICGRID_CACHE_URL=redis://127.0.0.1:6379/1), or "locmem" (one process only).
+CIVICGRID_CACHE_URL = env_str("CIVICGRID_CACHE_URL", "")
+if CIVICGRID_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CIVICGRID_CACHE_URL}}
+elif CIVICGRID_CACHE_URL == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CIVICGRID_CACHE_URL:
+    raise ImproperlyConfigured("CIVICGRID_CACHE_URL: a redis:// URL, 'locmem', or empty for files under VAR_DIR")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# The citizen portal (/p/, docs/portal.md): accepted reports, follows and SMS codes per client
+# address and per phone ("20/h", "5/m", "100/d"; empty: no limit), and how often the private
+# page asks for news.
+CIVICGRID_PORTAL_RATE_PER_IP = env_str("CIVICGRID_PORTAL_RATE_PER_IP", "20/h")
+CIVICGRID_PORTAL_RATE_PER_PHONE = env_str("CIVICGRID_PORTAL_RATE_PER_PHONE", "5/h")
+CIVICGRID_PORTAL_OTP_PER_PHONE = env_str("CIVICGRID_PORTAL_OTP_PER_PHONE", "5/h")
+CIVICGRID_PORTAL_POLL_SECONDS = env_int("CIVICGRID_PORTAL_POLL_SECONDS", 20)
+# Open311 POST bursts per client address through the cache (the per-hour database limit is
+# CIVICGRID_OPEN311_POSTS_PER_IP); empty: off.
+CIVICGRID_OPEN311_RATE_PER_IP = env_str("CIVICGRID_OPEN311_RATE_PER_IP", "")
+
 # E-mail (notifications with CIVICGRID_NOTIFY_EMAIL=smtp): Django's SMTP backend.
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -63,7 +63,7 @@ class FiguresAgreeTests(EvaluationApiTestCase):
     def test_it_gives_the_staff_rows_of_each_role(self):
         config = EvaluationSettings.current()
         for role in (Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER):
-            with self.subTest(role=role):
+            with self.subTest(role=str(role)):
                 body = self.get(f"staff/?role={role}&month=2026-03")
                 rows = indicators.staff_rows(MARCH, role, config=config)
                 self.assertEqual(body["results"], self.expected(rows, role))

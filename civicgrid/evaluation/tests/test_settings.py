@@ -28,7 +28,7 @@ class DefaultsTests(TestCase):
         cases = [(Decimal("90"), "A"), (Decimal("89.99"), "B"), (Decimal("75"), "B"), (Decimal("60"), "C")]
         cases += [(Decimal("40"), "D"), (Decimal("39.99"), "E"), (Decimal("0"), "E"), (None, None)]
         for score, grade in cases:
-            with self.subTest(score=score):
+            with self.subTest(score=str(score)):
                 self.assertEqual(scorer.grade(score), grade)
 
 
