@@ -176,6 +176,9 @@ class Case(models.Model):
             # The 督办 queue: the few supervised cases, without reading every open case.
             # (Not a partial index: SQLite's planner preferred the status indexes to it.)
             models.Index(fields=["supervised", "status"], name="case_supervised_by_status"),
+            # The cockpit's and the portal's period counts: filed in a period; closed in a period.
+            models.Index(fields=["filed_at"], name="case_filed"),
+            models.Index(fields=["status", "closed_at"], name="case_status_closed"),
         ]
 
     def __str__(self) -> str:
