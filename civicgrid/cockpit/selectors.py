@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from civicgrid.cases.models import Case, CaseStage, Channel, Rating, ResolutionMode, Satisfaction
@@ -69,7 +69,7 @@ def cockpit_data(user, now: datetime | None = None) -> dict:
         "now": now.astimezone(TZ).isoformat(timespec="seconds"),
         "today": today.isoformat(),
         "month_first_day": today.replace(day=1).isoformat(),
-        "month": f"{today.year}年{today.month}月",
+        "month": formats.date_format(today, "YEAR_MONTH_FORMAT"),  # 2026年11月; November 2026
         "year": today.year,
         "counts": counts,
         "units": _units(cases, now, counts),
