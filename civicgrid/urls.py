@@ -25,6 +25,7 @@ urlpatterns = [
     path("geo/", include("civicgrid.geo.urls")),
     path("cases/", include("civicgrid.cases.urls")),
     path("cockpit/", include("civicgrid.cockpit.urls")),
+    path("evaluation/", include("civicgrid.evaluation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

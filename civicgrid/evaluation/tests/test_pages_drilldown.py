@@ -4,8 +4,6 @@ On the hand-built March history (tests/history.py) every drillable indicator of 
 every tab is compared with its figure, with both settings of 缓办, and for a street reader.
 """
 
-from decimal import Decimal
-
 from django.test import TestCase
 
 from civicgrid.evaluation.drilldown import DRILLABLE, NotDrillable, drilldown_items
