@@ -16,24 +16,18 @@ Without /usr/bin/chromium the class is skipped (`apt-get install chromium fonts-
 from __future__ import annotations
 
 import io
-import os
 import re
-import unittest
 from datetime import datetime, timedelta
-from pathlib import Path
-from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.management import call_command
 from PIL import Image, ImageDraw
 from shapely.geometry import shape
 
-from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS
 from civicgrid.core.demo import demo_password
+from civicgrid.core.tests.browser import ChromiumTestCase, needs_chromium
 from civicgrid.geo.models import ResponsibilityGrid
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 10_000
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1366, "height": 900}
@@ -57,38 +51,10 @@ def photo(colour: str) -> dict:
     return {"name": f"{colour.strip('#')}.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
 
 
-@unittest.skipUnless(CHROMIUM.exists(), "browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
-class BrowserLoopTests(StaticLiveServerTestCase):
+@needs_chromium
+class BrowserLoopTests(ChromiumTestCase):
     """One browser for the class; each test builds the demo county (a TransactionTestCase
     empties the database after every test) and opens one browser context per user."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        from playwright.sync_api import expect, sync_playwright
-
-        # Playwright's sync API keeps an asyncio loop in this thread, which makes Django refuse
-        # the ORM here (building the demo, emptying the database after each test). The test
-        # code itself is synchronous; the switch is lifted when the class is done.
-        cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
-        expect.set_options(timeout=TIMEOUT_MS)
-        cls.playwright = sync_playwright().start()
-        try:
-            cls.browser = cls.playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"},
-            )
-        except Exception:
-            cls.playwright.stop()
-            super().tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
 
     def setUp(self):
         call_command("demo", cases=0, verbosity=0)

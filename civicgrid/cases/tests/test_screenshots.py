@@ -29,18 +29,10 @@ from civicgrid.cases.services import ActInput, ReportInput, case_act, case_repor
 from civicgrid.catalog.models import Category
 from civicgrid.core.demo import demo_password
 from civicgrid.core.models import OrgUnit, User
+from civicgrid.core.tests.browser import CHROMIUM_ARGS  # noqa: F401 (also imported from here)
 from civicgrid.geo.models import ResponsibilityGrid
 
 OUT = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--lang=zh-CN",  # date inputs show 年/月/日
-]
 MAX_BYTES = 400_000
 
 

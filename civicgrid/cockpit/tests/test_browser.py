@@ -12,19 +12,13 @@ Without /usr/bin/chromium the class is skipped (`apt-get install chromium fonts-
 
 from __future__ import annotations
 
-import os
 import re
-import unittest
-from pathlib import Path
-from unittest import mock
 
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.management import call_command
 
-from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS
 from civicgrid.core.demo import demo_password
+from civicgrid.core.tests.browser import ChromiumTestCase, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 15_000
 BIG_SCREEN = {"width": 1920, "height": 1080}
 LAPTOP = {"width": 1366, "height": 768}
@@ -69,33 +63,9 @@ OVERFLOW_JS = """() => Array.from(document.querySelectorAll('.ck-panel, .ck-kpi-
   .map((el) => el.querySelector('h2, h3').textContent)"""
 
 
-@unittest.skipUnless(CHROMIUM.exists(), "browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
-class CockpitBrowserTests(StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        from playwright.sync_api import expect, sync_playwright
-
-        # Playwright's sync API keeps an asyncio loop in this thread (see cases' test_browser).
-        cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
-        expect.set_options(timeout=TIMEOUT_MS)
-        cls.playwright = sync_playwright().start()
-        try:
-            cls.browser = cls.playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"},
-            )
-        except Exception:
-            cls.playwright.stop()
-            super().tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
+@needs_chromium
+class CockpitBrowserTests(ChromiumTestCase):
+    timeout_ms = 15_000
 
     def setUp(self):
         # A TransactionTestCase empties the database after each test: build the demo per test.

@@ -18,8 +18,9 @@ import unittest
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.management import call_command
 
-from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS, OUT
+from civicgrid.cases.tests.test_screenshots import OUT
 from civicgrid.core.demo import demo_password
+from civicgrid.core.tests.browser import CHROMIUM_ARGS
 
 # Above the workbench shots' limit: a full screen of gradients and a map in full colour.
 COCKPIT_MAX_BYTES = 1_000_000

@@ -15,12 +15,8 @@ Without /usr/bin/chromium the class is skipped (`apt-get install chromium fonts-
 from __future__ import annotations
 
 import os
-import unittest
 from datetime import timedelta
-from pathlib import Path
-from unittest import mock
 
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
@@ -28,49 +24,22 @@ from shapely.geometry import shape
 
 from civicgrid.cases.models import Case, Channel
 from civicgrid.cases.services import ActInput, ReportInput, case_act, case_rate, case_report
-from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS, MAX_BYTES, OUT, scene
+from civicgrid.cases.tests.test_screenshots import MAX_BYTES, OUT, scene
 from civicgrid.catalog.models import Category
 from civicgrid.core.models import OrgUnit, User
+from civicgrid.core.tests.browser import ChromiumTestCase, needs_chromium
 from civicgrid.geo.models import ResponsibilityGrid
 from civicgrid.portal.models import Tracker
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 10_000
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = os.environ.get("CIVICGRID_SCREENSHOTS") == "1"
 REPORTER_NAME, REPORTER_PHONE = "赵小明", "13712345678"
 
 
-@unittest.skipUnless(CHROMIUM.exists(), "browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
+@needs_chromium
 @override_settings(CIVICGRID_PORTAL_POLL_SECONDS=1)
-class PublicBrowserTests(StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        from playwright.sync_api import expect, sync_playwright
-
-        # As in civicgrid/cases/tests/test_browser.py: Playwright's sync API keeps an asyncio
-        # loop in this thread, and the test builds data and acts through the ORM here.
-        cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
-        expect.set_options(timeout=TIMEOUT_MS)
-        cls.playwright = sync_playwright().start()
-        try:
-            cls.browser = cls.playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"},
-            )
-        except Exception:
-            cls.playwright.stop()
-            super().tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-
+class PublicBrowserTests(ChromiumTestCase):
     def setUp(self):
         call_command("demo", cases=0, verbosity=0)
         self.users = {u.username: u for u in User.objects.all()}

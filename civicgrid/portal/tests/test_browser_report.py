@@ -15,11 +15,7 @@ from __future__ import annotations
 import io
 import os
 import re
-import unittest
-from pathlib import Path
-from unittest import mock
 
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
@@ -28,15 +24,15 @@ from PIL import Image, ImageDraw
 from civicgrid.cases.models import Case
 from civicgrid.cases.services import ActInput, ReportInput, case_act, case_report
 from civicgrid.cases.tests.fixtures import photo
-from civicgrid.cases.tests.test_screenshots import CHROMIUM_ARGS, MAX_BYTES, OUT
+from civicgrid.cases.tests.test_screenshots import MAX_BYTES, OUT
 from civicgrid.core.demo import demo_password
 from civicgrid.core.models import OrgUnit, User
+from civicgrid.core.tests.browser import ChromiumTestCase, needs_chromium
 from civicgrid.notifications.models import NotificationSubscription
 from civicgrid.portal.defaults import DEMO_PLACES
 from civicgrid.portal.models import CategoryTile, Place, Tracker
 from civicgrid.portal.tests.helpers import PROVIDER, SENT, last_code
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("CIVICGRID_SCREENSHOTS") == "1"
 TIMEOUT_MS = 10_000
 PHONE = {"width": 390, "height": 844}
@@ -54,34 +50,8 @@ def street_photo() -> dict:
     return {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
 
 
-@unittest.skipUnless(CHROMIUM.exists(), "browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
-class PortalReportBrowserTests(StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        from playwright.sync_api import expect, sync_playwright
-
-        # Playwright's sync API keeps an asyncio loop in this thread (see cases/tests/test_browser.py).
-        cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
-        expect.set_options(timeout=TIMEOUT_MS)
-        cls.playwright = sync_playwright().start()
-        try:
-            cls.browser = cls.playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"},
-            )
-        except Exception:
-            cls.playwright.stop()
-            super().tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-
+@needs_chromium
+class PortalReportBrowserTests(ChromiumTestCase):
     def setUp(self):
         call_command("demo", cases=0, verbosity=0)
         cache.clear()
