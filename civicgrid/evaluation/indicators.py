@@ -23,6 +23,8 @@ case_id END) … GROUP BY key`: one row per group, each history row read once.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,9 +55,10 @@ from civicgrid.cases.models import Case, CaseEvent, CaseStage, Channel, Rating, 
 from civicgrid.cases.workflow import Action
 from civicgrid.catalog.models import Stage
 from civicgrid.core.models import OrgUnit, Role, User
-from civicgrid.evaluation.models import EvaluationSettings
+from civicgrid.evaluation import facts
+from civicgrid.evaluation.models import EvaluationFact, EvaluationSettings
 from civicgrid.evaluation.periods import Period
-from civicgrid.geo.models import Grid, Region
+from civicgrid.geo.models import Grid, Region, ResponsibilityGrid
 
 # Reports made by citizens (监督举报): the public share of reports and the inspectors' missed
 # reports count these channels. Video, leader, media and desk reports are not the public's.
@@ -269,6 +272,101 @@ def _counts(qs: QuerySet, key, **aggregates) -> dict:
 
 
 #
+# The pre-aggregated path (EvaluationFact, civicgrid.evaluation.facts): the same cohorts and
+# flags, read as `instant < end` from one table. `direct()` switches back to the joins above
+# (the tests compute every figure both ways).
+#
+
+_direct: ContextVar[bool] = ContextVar("civicgrid_evaluation_direct", default=False)
+
+
+@contextmanager
+def direct():
+    """Compute from CaseEvent/CaseStage directly, without the facts (tests, comparisons)."""
+    token = _direct.set(True)
+    try:
+        yield
+    finally:
+        _direct.reset(token)
+
+
+def _use_facts() -> bool:
+    """Whether to read the facts; brings them up to date first (one query if nothing is new)."""
+    if _direct.get():
+        return False
+    facts.refresh()
+    return True
+
+
+FACT_TABLE = EvaluationFact._meta.db_table
+
+
+def _fact_where(actions, period: Period, scope: Scope, *, role: str | None = None, unit_key: bool = False):
+    actions = [actions] if isinstance(actions, str) else list(actions)
+    where = [f"f.action IN ({', '.join(['%s'] * len(actions))})", "f.at >= %s", "f.at < %s"]
+    params = [str(a) for a in actions] + [
+        connection.ops.adapt_datetimefield_value(period.start),
+        connection.ops.adapt_datetimefield_value(period.end),
+    ]
+    if scope.region_prefix:
+        where.append("SUBSTR(f.region_code, 1, %s) = %s")
+        params += [len(scope.region_prefix), scope.region_prefix]
+    if role is not None:
+        where.append("f.actor_role = %s")
+        params.append(str(role))
+    if unit_key and scope.unit_id is not None:
+        where.append("f.unit_key = %s")
+        params.append(scope.unit_id)
+    return " AND ".join(where), params
+
+
+def _before(column: str, end: datetime) -> tuple[str, list]:
+    """Flag: the instant in `column` is before the period's end."""
+    return f"f.{column} < %s", [connection.ops.adapt_datetimefield_value(end)]
+
+
+def _fact_tally(
+    actions,
+    period: Period,
+    scope: Scope,
+    key: str,
+    flags: dict[str, tuple[str, list]],
+    conditions: dict[str, str],
+    *,
+    count: str = "case_id",
+    role: str | None = None,
+    unit_key: bool = False,
+    join: str = "",
+) -> dict:
+    """As `_tally`, from the facts: {key: {name: COUNT(DISTINCT …) of the rows meeting the condition}}."""
+    where, where_params = _fact_where(actions, period, scope, role=role, unit_key=unit_key)
+    flag_sql, flag_params = [], []
+    for name, (condition, params) in flags.items():
+        flag_sql.append(f"CASE WHEN {condition} THEN 1 ELSE 0 END AS {name}")
+        flag_params += params
+    columns = ", ".join(
+        f"COUNT(DISTINCT CASE WHEN {_condition(spec)} THEN t.{count} END)" for spec in conditions.values()
+    )
+    flag_list = "".join(f", {sql}" for sql in flag_sql)
+    sql = (
+        f"SELECT t.key, {columns} FROM (SELECT {key} AS key, f.case_id, f.event_id AS id{flag_list}"
+        f" FROM {FACT_TABLE} f{join} WHERE {where}) t GROUP BY t.key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, flag_params + where_params)
+        return {row[0]: dict(zip(conditions, row[1:], strict=True)) for row in cursor.fetchall()}
+
+
+def _fact_counts(actions, period: Period, scope: Scope, key: str, aggregates: dict[str, str], *, role=None) -> dict:
+    """{key: {name: value}}: plain aggregates (SQL over f) of the facts of a period."""
+    where, params = _fact_where(actions, period, scope, role=role)
+    columns = ", ".join(aggregates.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key}, {columns} FROM {FACT_TABLE} f WHERE {where} GROUP BY {key}", params)
+        return {row[0]: dict(zip(aggregates, (v or 0 for v in row[1:]), strict=True)) for row in cursor.fetchall()}
+
+
+#
 # Rows
 #
 
@@ -353,34 +451,54 @@ def region_tables(
             raise ValueError(level)
     end = period.end
     key = F("case__grid_id")
-    reports = _counts(
-        _events("report", period, scope),
-        key,
-        reports=Count("id"),
-        public_reports=Count("id", filter=Q(case__channel__in=PUBLIC_CHANNELS)),
-    )
-    cohort = _flagged(
-        _events((Action.FILE, Action.APPROVE_SELF_HANDLED), period, scope),
-        key,
-        end,
-        voided=ever(Action.APPROVE_VOID),
-        deferred=ever(Action.APPROVE_DEFERRAL),
-        closed=later(Action.CLOSE, Action.APPROVE_SELF_HANDLED),
-        overdue=_overdue_run(end),
-    )
     counted = "-voided -deferred" if config.exclude_deferred else "-voided"
-    tallies = _tally(
-        cohort,
-        {
-            "filed": "*",
-            "voided": "voided",
-            "deferred": "deferred -voided",
-            "should_close": counted,
-            "closed": f"{counted} closed",
-            "closed_on_time": f"{counted} closed -overdue",
-            "overdue": f"{counted} overdue",
-        },
-    )
+    conditions = {
+        "filed": "*",
+        "voided": "voided",
+        "deferred": "deferred -voided",
+        "should_close": counted,
+        "closed": f"{counted} closed",
+        "closed_on_time": f"{counted} closed -overdue",
+        "overdue": f"{counted} overdue",
+    }
+    if _use_facts():
+        reports = _fact_counts(
+            "report",
+            period,
+            scope,
+            "f.grid_id",
+            {"reports": "COUNT(*)", "public_reports": "SUM(CASE WHEN f.public THEN 1 ELSE 0 END)"},
+        )
+        tallies = _fact_tally(
+            (Action.FILE, Action.APPROVE_SELF_HANDLED),
+            period,
+            scope,
+            "f.grid_id",
+            {
+                "voided": _before("void_ever", end),
+                "deferred": _before("deferral_ever", end),
+                "closed": _before("closed_from", end),
+                "overdue": _before("overdue", end),
+            },
+            conditions,
+        )
+    else:
+        reports = _counts(
+            _events("report", period, scope),
+            key,
+            reports=Count("id"),
+            public_reports=Count("id", filter=Q(case__channel__in=PUBLIC_CHANNELS)),
+        )
+        cohort = _flagged(
+            _events((Action.FILE, Action.APPROVE_SELF_HANDLED), period, scope),
+            key,
+            end,
+            voided=ever(Action.APPROVE_VOID),
+            deferred=ever(Action.APPROVE_DEFERRAL),
+            closed=later(Action.CLOSE, Action.APPROVE_SELF_HANDLED),
+            overdue=_overdue_run(end),
+        )
+        tallies = _tally(cohort, conditions)
     grids = Grid.objects.order_by("code")
     if scope.region_prefix:
         grids = grids.filter(region_code__startswith=scope.region_prefix)
@@ -526,34 +644,51 @@ def unit_rows(period: Period, *, scope: Scope = EVERYTHING, config: EvaluationSe
     """
     config = config or EvaluationSettings.current()
     end = period.end
-    cohort = _flagged(
-        _dispatch_cohort(period, scope),
-        F("unit_key"),
-        end,
-        returned=later(Action.APPROVE_RETURN),
-        deferred=later(Action.APPROVE_DEFERRAL),
-        handled=later(Action.HANDLED),
-        closed=later(Action.CLOSE),
-        reworked=later(Action.CHECK_FAIL),
-        extended=later(Action.APPROVE_EXTENSION),
-        overdue=_overdue_run(end, same_unit=True),
-    )
     counted = "-returned -deferred" if config.exclude_deferred else "-returned"
-    tallies = _tally(
-        cohort,
-        {
-            "received": "*",
-            "returned": "returned",
-            "deferred": "deferred -returned",
-            "should_close": counted,
-            "handled": f"{counted} handled",
-            "closed": f"{counted} closed",
-            "closed_on_time": f"{counted} closed -overdue",
-            "overdue": f"{counted} overdue",
-            "reworked": f"{counted} reworked",
-            "extended": f"{counted} extended",
-        },
-    )
+    conditions = {
+        "received": "*",
+        "returned": "returned",
+        "deferred": "deferred -returned",
+        "should_close": counted,
+        "handled": f"{counted} handled",
+        "closed": f"{counted} closed",
+        "closed_on_time": f"{counted} closed -overdue",
+        "overdue": f"{counted} overdue",
+        "reworked": f"{counted} reworked",
+        "extended": f"{counted} extended",
+    }
+    if _use_facts():
+        tallies = _fact_tally(
+            (Action.DISPATCH, Action.REOPEN),
+            period,
+            scope,
+            "f.unit_key",
+            {
+                "returned": _before("return_from", end),
+                "deferred": _before("deferral_from", end),
+                "handled": _before("handled_from", end),
+                "closed": _before("close_from", end),
+                "reworked": _before("check_fail_from", end),
+                "extended": _before("extension_from", end),
+                "overdue": _before("overdue_unit", end),
+            },
+            conditions,
+            unit_key=True,
+        )
+    else:
+        cohort = _flagged(
+            _dispatch_cohort(period, scope),
+            F("unit_key"),
+            end,
+            returned=later(Action.APPROVE_RETURN),
+            deferred=later(Action.APPROVE_DEFERRAL),
+            handled=later(Action.HANDLED),
+            closed=later(Action.CLOSE),
+            reworked=later(Action.CHECK_FAIL),
+            extended=later(Action.APPROVE_EXTENSION),
+            overdue=_overdue_run(end, same_unit=True),
+        )
+        tallies = _tally(cohort, conditions)
     # Handling time: runs of the unit ended in the period by a 处置反馈 (a check run starts at
     # the same instant; a return starts a dispatch run instead).
     runs = CaseStage.objects.filter(
@@ -716,6 +851,28 @@ def resolution_rows(
     处置反馈 and are not counted; a 维持结案 after 不满意 is not a new closure.
     """
     config = config or EvaluationSettings.current()
+    if _use_facts():
+        where, params = _fact_where(Action.CLOSE, period, scope)
+        if scope.unit_id is not None:
+            where += " AND f.handled_by = %s"
+            params.append(scope.unit_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT f.handled_by, f.mode, COUNT(*) FROM {FACT_TABLE} f WHERE {where}"
+                " GROUP BY f.handled_by, f.mode",
+                params,
+            )
+            rows = [{"handled_by": unit, "mode": mode, "n": n} for unit, mode, n in cursor.fetchall()]
+    else:
+        rows = _closures_direct(period, scope)
+    per_unit: dict = {}
+    for row in rows:  # one row per (unit, mode): a handful of rows, not cases
+        per_unit.setdefault(row["handled_by"], {}).setdefault(row["mode"], 0)
+        per_unit[row["handled_by"]][row["mode"]] += row["n"]
+    return _resolution_rows(per_unit, config)
+
+
+def _closures_direct(period: Period, scope: Scope):
     handled = _case_events(Action.HANDLED).filter(when__lte=OuterRef("at"))
     closes = _events(Action.CLOSE, period, scope).annotate(
         mode=Coalesce(
@@ -732,11 +889,10 @@ def resolution_rows(
     )
     if scope.unit_id is not None:
         closes = closes.filter(handled_by=scope.unit_id)
-    rows = closes.values("handled_by", "mode").annotate(n=Count("id")).order_by()
-    per_unit: dict = {}
-    for row in rows:  # one row per (unit, mode): a handful of rows, not cases
-        per_unit.setdefault(row["handled_by"], {}).setdefault(row["mode"], 0)
-        per_unit[row["handled_by"]][row["mode"]] += row["n"]
+    return closes.values("handled_by", "mode").annotate(n=Count("id")).order_by()
+
+
+def _resolution_rows(per_unit: dict, config: EvaluationSettings) -> tuple[ResolutionRow, list[ResolutionRow]]:
     names = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[k for k in per_unit if k is not None])}
 
     def make(pk, code, name, modes) -> ResolutionRow:
@@ -865,7 +1021,11 @@ def staff_rows(
         for pk, values in result.items():
             data.setdefault(pk, {}).update(values)
 
-    if role == Role.INSPECTOR:
+    if role not in STAFF_ROLES:
+        raise ValueError(role)
+    if _use_facts():
+        _staff_from_facts(period, role, scope, merge)
+    elif role == Role.INSPECTOR:
         reports = _flagged(
             _by_actor("report", period, scope, role),
             key,
@@ -939,6 +1099,121 @@ def staff_rows(
     else:
         raise ValueError(role)
 
+    return _staff_list(data, role, scope)
+
+
+def _staff_from_facts(period: Period, role: str, scope: Scope, merge) -> None:
+    """staff_rows' counts from the facts: the same cohorts, flags and conditions."""
+    end = period.end
+    key = "f.actor_id"
+    late = ("f.late", [])
+    if role == Role.INSPECTOR:
+        merge(
+            _fact_tally(
+                "report",
+                period,
+                scope,
+                key,
+                {"valid": _before("valid_ever", end)},
+                {"reports": "*", "valid_reports": "valid"},
+                count="id",
+                role=role,
+            )
+        )
+        verify = (Action.VERIFY_CONFIRM, Action.VERIFY_DENY)
+        merge(
+            _fact_tally(
+                verify,
+                period,
+                scope,
+                key,
+                {"late": late},
+                {"verifications": "*", "verified_on_time": "-late"},
+                count="id",
+                role=role,
+            )
+        )
+        check = (Action.CHECK_PASS, Action.CHECK_FAIL)
+        merge(
+            _fact_tally(
+                check,
+                period,
+                scope,
+                key,
+                {"late": late},
+                {"checks": "*", "checked_on_time": "-late"},
+                count="id",
+                role=role,
+            )
+        )
+        through = ResponsibilityGrid.grids.through
+        join = (
+            f" JOIN {through._meta.db_table} rg ON rg.grid_id = f.grid_id"
+            f" JOIN {ResponsibilityGrid._meta.db_table} r ON r.id = rg.responsibilitygrid_id"
+        )
+        merge(
+            _fact_tally(
+                "report",
+                period,
+                scope,
+                "r.inspector_id",
+                {"filed": _before("file_ever", end), "public": ("f.public", [])},
+                {"grid_filed": "filed", "missed_reports": "filed public"},
+                join=join,
+            )
+        )
+    elif role in (Role.OPERATOR, Role.SHIFT_LEAD):
+        merge(_fact_counts("report", period, scope, key, {"registered": "COUNT(*)"}, role=role))
+        merge(
+            _fact_tally(
+                (Action.FILE, Action.REJECT),
+                period,
+                scope,
+                key,
+                {"late": late, "is_file": ("f.action = %s", [str(Action.FILE)]), "voided": _before("void_after", end)},
+                {
+                    "filing_decisions": "*",
+                    "filed_on_time": "-late",
+                    "filed": "is_file",
+                    "voided_after_filing": "is_file voided",
+                },
+                count="id",
+                role=role,
+            )
+        )
+        if role == Role.SHIFT_LEAD:
+            merge(
+                _fact_tally(
+                    Action.CLOSE,
+                    period,
+                    scope,
+                    key,
+                    {"late": late},
+                    {"closes": "*", "closed_on_time": "-late"},
+                    count="id",
+                    role=role,
+                )
+            )
+    else:
+        merge(
+            _fact_tally(
+                Action.DISPATCH,
+                period,
+                scope,
+                key,
+                {
+                    "late": late,
+                    "reworked": _before("check_fail_after", end),
+                    "returned": _before("return_after", end),
+                },
+                {"dispatched": "*", "dispatched_on_time": "-late", "reworked": "reworked", "returned": "returned"},
+                count="id",
+                role=role,
+            )
+        )
+
+
+def _staff_list(data: dict, role: str, scope: Scope) -> list[StaffRow]:
     # Everyone of the role (active; superusers are administrators, not staff) and whoever acted
     # in it in the period; a region-scoped reader sees only the staff who acted in the region.
     acted = Q(pk__in=[pk for pk in data if pk is not None])

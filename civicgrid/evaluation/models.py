@@ -164,3 +164,69 @@ class GradeBand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grade} ≥ {self.min_score}"
+
+
+class EvaluationFact(models.Model):
+    """One history event that enters an evaluation (a report, a filing, a dispatch, a 核实,
+    a 核查, a closure…) with the *instants* of what followed it, read from the case's history.
+
+    A pre-aggregation, never a source: civicgrid.evaluation.facts builds every row by
+    INSERT … SELECT from CaseEvent, CaseStage and Case with the definitions of
+    civicgrid.evaluation.indicators, and rebuilds the rows of every case that has a new event
+    before each evaluation (cases change only by events: a stage clock moves only with one).
+    A period's flag is then `instant < period end` on this table alone, without joins: the
+    figures equal the direct computation exactly (tests: test_facts.py).
+
+    Instants are the first qualifying event of the case: `*_ever` at any time, `*_from` at or
+    after this event, `*_after` strictly after it. `overdue` is the earliest deadline of a
+    handling run started at or after this event that was overdue (not ended by its deadline,
+    and not paused before it); `overdue_unit` the same for runs of `unit_key`.
+    """
+
+    event = models.OneToOneField(
+        "cases.CaseEvent", primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    action = models.CharField(max_length=24)
+    at = models.DateTimeField()
+    actor_id = models.IntegerField(null=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    # Immutable facts of the case (set at its report).
+    grid_id = models.IntegerField(null=True)
+    region_code = models.CharField(max_length=32, blank=True)
+    public = models.BooleanField(default=False)
+    # Dispatch and reopen: the receiving unit (data["unit"]["id"]).
+    unit_key = models.IntegerField(null=True)
+    void_ever = models.DateTimeField(null=True)
+    void_after = models.DateTimeField(null=True)
+    deferral_ever = models.DateTimeField(null=True)
+    deferral_from = models.DateTimeField(null=True)
+    closed_from = models.DateTimeField(null=True)  # close or approve_self_handled
+    close_from = models.DateTimeField(null=True)  # close only
+    return_from = models.DateTimeField(null=True)
+    return_after = models.DateTimeField(null=True)
+    handled_from = models.DateTimeField(null=True)
+    check_fail_from = models.DateTimeField(null=True)
+    check_fail_after = models.DateTimeField(null=True)
+    extension_from = models.DateTimeField(null=True)
+    valid_ever = models.DateTimeField(null=True)  # file or approve_self_handled
+    file_ever = models.DateTimeField(null=True)
+    overdue = models.DateTimeField(null=True)
+    overdue_unit = models.DateTimeField(null=True)
+    # The stage run this event ended (verify, check, file, close or dispatch) was late.
+    late = models.BooleanField(default=False)
+    # Closures: the resolution mode and unit of the case's latest 处置反馈 before it.
+    mode = models.CharField(max_length=12, blank=True)
+    handled_by = models.IntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("评价事实")
+        verbose_name_plural = _("评价事实")
+        indexes = [models.Index(fields=["action", "at"], name="evalfact_action_at")]
+
+
+class EvaluationFactState(models.Model):
+    """One row: the last CaseEvent id whose case's facts are in EvaluationFact."""
+
+    last_event_id = models.BigIntegerField(default=0)
+    built_at = models.DateTimeField(null=True)

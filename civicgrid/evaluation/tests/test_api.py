@@ -108,8 +108,8 @@ class FiguresAgreeTests(EvaluationApiTestCase):
 
     def test_it_runs_a_fixed_number_of_queries(self):
         self.get("units/?month=2026-03")  # warm the token cache
-        # settings, weights, grade bands + the four of unit_rows.
-        with self.assertNumQueries(7):
+        # settings, weights, grade bands + the facts' check + the four of unit_rows.
+        with self.assertNumQueries(8):
             self.get("units/?month=2026-03")
 
 
