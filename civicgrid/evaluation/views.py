@@ -223,9 +223,23 @@ def _form_values(request: HttpRequest, table: Table) -> dict:
         "year": str(first.year),
         "start": first.isoformat(),
         "end": table.period.last_day.isoformat(),
+        "months": _months(first),
         "quarters": [f"{year}-Q{q}" for year in range(this_year, this_year - 3, -1) for q in (4, 3, 2, 1)],
         "years": [str(year) for year in range(this_year, this_year - 5, -1)],
     }
+
+
+def _months(shown) -> list[tuple[str, str]]:
+    """The picker's months: this one and the 35 before it (and the shown one if older)."""
+    today = timezone.localdate(timezone.now(), TZ)
+    year, month, months = today.year, today.month, []
+    for _n in range(36):
+        months.append((f"{year}-{month:02d}", _("%(year)s年%(month)s月") % {"year": year, "month": month}))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    value = f"{shown.year}-{shown.month:02d}"
+    if value not in dict(months):
+        months.append((value, _("%(year)s年%(month)s月") % {"year": shown.year, "month": shown.month}))
+    return months
 
 
 @require_GET

@@ -25,12 +25,19 @@
   var many = data.names.length > 40;
   var common = {
     animationDuration: 500,
-    grid: { left: 48, right: 16, top: 28, bottom: many ? 24 : 64 },
+    grid: { left: 40, right: 40, top: 28, bottom: many ? 24 : 56 },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     xAxis: {
       type: "category",
       data: data.names,
-      axisLabel: { interval: 0, rotate: data.names.length > 10 ? 35 : 0, fontSize: 11, show: !many },
+      axisLabel: {
+        interval: 0,
+        rotate: data.names.length > 12 ? 30 : 0,
+        fontSize: 11,
+        show: !many,
+        // Long unit names are cut; the tooltip shows them whole.
+        formatter: function (name) { return name.length > 7 ? name.slice(0, 6) + "…" : name; },
+      },
       axisTick: { show: false },
     },
     yAxis: { type: "value", max: 100, splitLine: { lineStyle: { color: "#eef0f4" } } },
