@@ -104,8 +104,9 @@ def _drill_url(table: Table, row, indicator: str) -> str | None:
     if not drillable(table.tab.key, indicator) or not getattr(row, indicator):
         return None
     period = period_params(table.period)
-    if indicator == "reports" and table.tab.key in WORKBENCH_LEVELS:
-        # The workbench lists them itself: the cases of the street/grid reported in the period.
+    if indicator == "reports" and table.tab.key in WORKBENCH_LEVELS and table.scope.unit_id is None:
+        # The workbench lists them itself: the cases of the street/grid reported in the period
+        # (not for a unit-scoped reader, whose workbench shows only the cases sent to the unit).
         params = {
             "queue": "all",
             WORKBENCH_LEVELS[table.tab.key]: row.code,

@@ -21,6 +21,7 @@ from django.core.management import call_command
 
 from civicgrid.cases.tests.test_screenshots import OUT
 from civicgrid.core.demo import demo_password
+from civicgrid.core.models import OrgUnit
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--lang=zh-CN"]
 MAX_BYTES = 1_000_000
@@ -63,6 +64,9 @@ class EvaluationScreenshotTests(StaticLiveServerTestCase):
                     page.wait_for_selector("body[data-chart-drawn]", timeout=20_000)
                     page.wait_for_timeout(500)
                     page.screenshot(path=f"/tmp/evaluation-{tab}.png")
+                unit = OrgUnit.objects.get(code="CG12")
+                page.goto(f"{self.live_server_url}/evaluation/cases/?tab=unit&id={unit.pk}&indicator=reworked")
+                page.screenshot(path="/tmp/evaluation-cases.png")
                 # The printable page as printed: A4 landscape at 96 dpi, print styles.
                 page.set_viewport_size({"width": 1123, "height": 794})
                 page.emulate_media(media="print")
