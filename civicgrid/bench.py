@@ -28,6 +28,7 @@ BENCH_MODULES = [
     "civicgrid.geo.bench",
     "civicgrid.cases.bench",
     "civicgrid.open311.bench",
+    "civicgrid.evaluation.bench",
 ]
 
 
@@ -97,8 +98,13 @@ def run_scenarios(scenarios: list[Scenario], repeats: int) -> list[Result]:
         result.description = scenario.description  # a teardown may add what it measured
         results.append(result)
         latency = f", p50/p95/p99 {result.latency_text} ms" if result.latencies_ms else ""
-        print(f"  {scenario.name}: median {result.median:,.0f} {scenario.unit}/s{latency}", flush=True)
+        print(f"  {scenario.name}: median {_rate(result.median)} {scenario.unit}/s{latency}", flush=True)
     return results
+
+
+def _rate(value: float) -> str:
+    """A rate for the tables: slow scenarios (a few per second) keep two decimals."""
+    return f"{value:,.2f}" if value < 10 else f"{value:,.0f}"
 
 
 def format_table(results: list[Result]) -> str:
@@ -107,9 +113,9 @@ def format_table(results: list[Result]) -> str:
         rows.append(
             (
                 r.name,
-                f"{r.median:,.0f} {r.unit}",
-                f"{min(r.rates):,.0f}",
-                f"{max(r.rates):,.0f}",
+                f"{_rate(r.median)} {r.unit}",
+                f"{_rate(min(r.rates))}",
+                f"{_rate(max(r.rates))}",
                 str(len(r.rates)),
                 r.latency_text,
             )
@@ -198,7 +204,8 @@ def _markdown(payload: dict, results: list[Result], repeats: int) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r.name} | {r.median:,.0f} {r.unit}/s | {min(r.rates):,.0f} | {max(r.rates):,.0f} | {r.latency_text} "
+            f"| {r.name} | {_rate(r.median)} {r.unit}/s | {_rate(min(r.rates))} | {_rate(max(r.rates))} "
+            f"| {r.latency_text} "
             f"| {r.description} |"
         )
     return "\n".join(lines) + "\n"

@@ -344,8 +344,13 @@ def _fact_tally(
     for name, (condition, params) in flags.items():
         flag_sql.append(f"CASE WHEN {condition} THEN 1 ELSE 0 END AS {name}")
         flag_params += params
+    # A fact row is one event: counting events needs no DISTINCT (and no sort per column).
+    counted = "1" if count == "id" and not join else f"DISTINCT CASE WHEN {{}} THEN t.{count} END"
     columns = ", ".join(
-        f"COUNT(DISTINCT CASE WHEN {_condition(spec)} THEN t.{count} END)" for spec in conditions.values()
+        f"COUNT(CASE WHEN {_condition(spec)} THEN 1 END)"
+        if counted == "1"
+        else f"COUNT({counted.format(_condition(spec))})"
+        for spec in conditions.values()
     )
     flag_list = "".join(f", {sql}" for sql in flag_sql)
     sql = (
