@@ -374,9 +374,10 @@ def _ratings(unit_id, indicator, period, scope, config, *, overall: bool = False
 
 def _resolution(unit_id, indicator, period, scope) -> list[Item]:
     """Closures of the period by the mode and unit of the case's latest 处置反馈 (as indicators.resolution_rows)."""
-    closes = list(_events([A.CLOSE], period, scope).values_list("case_id", "at"))
+    close_events = _events([A.CLOSE], period, scope)
+    closes = list(close_events.values_list("case_id", "at"))
     handled: dict[int, list[tuple[datetime, int, int | None, str | None]]] = defaultdict(list)
-    found = CaseEvent.objects.filter(case_id__in=[case_id for case_id, _at in closes], action=A.HANDLED)
+    found = CaseEvent.objects.filter(case_id__in=Subquery(close_events.values("case_id")), action=A.HANDLED)
     for case_id, at, pk, unit, data in found.values_list("case_id", "at", "id", "unit_id", "data"):
         mode = data.get("resolution_mode") if isinstance(data, dict) else None
         handled[case_id].append((at, pk, unit, mode))

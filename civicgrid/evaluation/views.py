@@ -48,7 +48,7 @@ GROUP_LABELS = {
     "region": gettext_lazy("区域"),
     "unit": gettext_lazy("单位"),
     "staff": gettext_lazy("人员"),
-    "other": gettext_lazy("群众"),
+    "other": gettext_lazy("专项"),
 }
 
 

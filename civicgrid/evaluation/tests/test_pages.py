@@ -211,6 +211,19 @@ class DrilldownPageTests(EvaluationPageTestCase):
             listed = case_filter(queue_cases(self.made["carol"], "all"), params)
             self.assertEqual(listed.count(), row.reports, row.name)
 
+    def test_it_lists_the_cases_in_a_bounded_number_of_queries(self):
+        self.login()
+        municipal = self.made["municipal"]
+        self.client.get(f"/evaluation/?tab=unit&{MARCH}")  # warm: any one-time work of the indicators
+        for indicator in ("received", "closed_on_time", "rated", "handling_runs"):
+            url = f"/evaluation/cases/?tab=unit&id={municipal.pk}&indicator={indicator}&{MARCH}"
+            with self.subTest(indicator=indicator), CaptureQueriesContext(connection) as queries:
+                response = self.client.get(url)
+            self.assertEqual(response.status_code, 200)
+            self.assertEqual(response.context["page"].paginator.count, response.context["figure"])
+            # The unit table (≤ 12, as the page) + the cohort, its events, its runs, the page's cases.
+            self.assertLessEqual(len(queries), 16, indicator)
+
     def test_it_refuses_a_rate(self):
         self.login()
         response = self.client.get(f"/evaluation/cases/?tab=unit&id=1&indicator=closure_rate&{MARCH}")
