@@ -124,6 +124,8 @@ class ReviewTests(PublicTestCase):
         self.assertIn("满意度评价", html)
         self.assertIn("井盖还是松的", html)
         self.assertIn("群众评价", html)  # the source
+        # The timeline names who rated (nobody logged in): the reporter, through the portal.
+        self.assertIn('<div class="who">反映人（网上评价）</div>', html)
         self.assertIn('id="act-reopen"', html)
         self.assertIn('id="act-keep_closed"', html)
         municipal = self.made["municipal"].pk
