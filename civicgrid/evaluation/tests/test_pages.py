@@ -186,6 +186,20 @@ class ScopeTests(EvaluationPageTestCase):
         self.assertEqual(response.status_code, 404)
 
 
+class NavigationTests(EvaluationPageTestCase):
+    def test_it_links_the_page_for_leaders_and_shift_leads_only(self):
+        for who, shown in (("carol", True), ("sue", True), ("otto", False), ("hank", False)):
+            with self.subTest(who=who):
+                self.login(who)
+                response = self.client.get("/cases/")
+                self.assertEqual('href="/evaluation/"' in response.content.decode(), shown)
+
+    def test_it_does_not_send_a_unit_scoped_reader_to_the_workbench(self):
+        self.login("hank")
+        response = self.client.get(f"/evaluation/?tab=unit&{MARCH}")
+        self.assertNotContains(response, "/cases/?queue=all")
+
+
 class DrilldownPageTests(EvaluationPageTestCase):
     def test_it_links_counts_to_the_cases_behind_them(self):
         self.login()
