@@ -344,19 +344,17 @@ def _fact_tally(
     for name, (condition, params) in flags.items():
         flag_sql.append(f"CASE WHEN {condition} THEN 1 ELSE 0 END AS {name}")
         flag_params += params
-    # A fact row is one event: counting events needs no DISTINCT (and no sort per column).
-    counted = "1" if count == "id" and not join else f"DISTINCT CASE WHEN {{}} THEN t.{count} END"
-    columns = ", ".join(
-        f"COUNT(CASE WHEN {_condition(spec)} THEN 1 END)"
-        if counted == "1"
-        else f"COUNT({counted.format(_condition(spec))})"
-        for spec in conditions.values()
-    )
     flag_list = "".join(f", {sql}" for sql in flag_sql)
-    sql = (
-        f"SELECT t.key, {columns} FROM (SELECT {key} AS key, f.case_id, f.event_id AS id{flag_list}"
-        f" FROM {FACT_TABLE} f{join} WHERE {where}) t GROUP BY t.key"
-    )
+    rows = f"SELECT {key} AS key, f.case_id, f.event_id AS id{flag_list} FROM {FACT_TABLE} f{join} WHERE {where}"
+    if count == "id" and not join:
+        # A fact row is one event: counting events needs no DISTINCT.
+        columns = ", ".join(f"COUNT(CASE WHEN {_condition(spec)} THEN 1 END)" for spec in conditions.values())
+        sql = f"SELECT t.key, {columns} FROM ({rows}) t GROUP BY t.key"
+    else:
+        columns = ", ".join(
+            f"COUNT(DISTINCT CASE WHEN {_condition(spec)} THEN t.{count} END)" for spec in conditions.values()
+        )
+        sql = f"SELECT t.key, {columns} FROM ({rows}) t GROUP BY t.key"
     with connection.cursor() as cursor:
         cursor.execute(sql, flag_params + where_params)
         return {row[0]: dict(zip(conditions, row[1:], strict=True)) for row in cursor.fetchall()}
