@@ -11,7 +11,7 @@ evaluation's facts once (otherwise the scenario's set-up builds them and says ho
 
 One run = what a monthly report needs: `region_tables` (county, streets, communities, grids),
 `unit_rows`, `staff_rows` for the four roles, `satisfaction_rows` and `resolution_rows` for the
-last complete month of the data (the month before that of the latest event). The figures are
+last complete month of the data (the month before that of the latest report). The figures are
 read from the facts (kept up to date before each read, as in production); the description
 also gives the time of each part and of the direct computation (`indicators.direct()`, once).
 """
@@ -44,7 +44,9 @@ def _last_complete_month():
     from civicgrid.cases.models import CaseEvent
     from civicgrid.evaluation.periods import month_period
 
-    latest = CaseEvent.objects.order_by("-at").values_list("at", flat=True).first()
+    # The latest report, not the latest event: a partly loaded history has a few later events
+    # (deferrals of weeks) after months of nothing.
+    latest = CaseEvent.objects.filter(action="report").order_by("-at").values_list("at", flat=True).first()
     if latest is None:
         return None
     local = latest.astimezone(TZ)

@@ -19,6 +19,12 @@ How the cohort queries work: an inner queryset yields one row per cohort event (
 group key, time); `_tally` joins those rows with their cases' events (and stage runs) once,
 reads each flag as MAX(CASE …) per row, and counts `COUNT(DISTINCT CASE WHEN <flags> THEN
 case_id END) … GROUP BY key`: one row per group, each history row read once.
+
+By default the cohorts are read from the evaluation's facts instead (models.EvaluationFact,
+civicgrid.evaluation.facts): one row per entering event with the instants of what followed,
+built from the same history with the same definitions and refreshed before every read, so a
+flag is `instant < end` on one table (`_fact_tally`). The joins above remain the definition:
+`direct()` computes with them, and the tests compare both ways on every figure.
 """
 
 from __future__ import annotations
