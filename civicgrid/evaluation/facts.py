@@ -108,8 +108,12 @@ def _inner(case_filter: Q):
 
     handled = _case_events(Action.HANDLED).filter(when__lte=OuterRef("at"))
     is_close = Q(action=Action.CLOSE)
+    # The action is wrapped (COALESCE) so that the planner reads the cases' events through the
+    # case_id index: SQLite chose the (action, at) index and read every relevant event of the
+    # database for each chunk (a refresh of 50 cases took 7 s at 1,000,000 cases).
     return (
-        CaseEvent.objects.filter(case_filter, action__in=RELEVANT)
+        CaseEvent.objects.alias(act=Coalesce("action", Value("")))
+        .filter(case_filter, act__in=[str(action) for action in RELEVANT])
         .order_by()
         .annotate(
             grid_key=F("case__grid_id"),
