@@ -211,7 +211,9 @@ def _insert_sql(case_filter: Q) -> tuple[str, list]:
         f" ({overdue}),"
         f" CASE WHEN g.unit_to IS NULL THEN NULL ELSE ({overdue_unit}) END,"
         f" {late}"
-        f" FROM ({grouped}) g"
+        # Written in (action, at) order: a period's rows of one action lie together on disk, so
+        # the evaluation's index scans read few pages.
+        f" FROM ({grouped}) g ORDER BY g.action, g.at"
     )
     handle = Stage.HANDLE.value
     params = [True, False, handle, handle, *late_params, *grouped_params]
@@ -234,7 +236,10 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         EvaluationFactState.objects.using("default").select_for_update().get_or_create(pk=1)
         last = _last_event_id()
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {EvaluationFact._meta.db_table}")
+            # PostgreSQL: TRUNCATE, not DELETE — five million dead rows left in the table and its
+            # index made the next evaluations twice as slow until a VACUUM.
+            verb = "TRUNCATE" if connection.vendor == "postgresql" else "DELETE FROM"
+            cursor.execute(f"{verb} {EvaluationFact._meta.db_table}")
         bounds = Case.objects.using("default").order_by("id").values_list("id", flat=True)
         first, final = bounds.first(), bounds.last()
         if first is not None:
@@ -250,10 +255,11 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
 
 
 def _analyze() -> None:
-    """Planner statistics for the new rows (PostgreSQL; SQLite's planner has none here)."""
+    """PostgreSQL: planner statistics and the visibility map for the new rows (VACUUM sets the
+    hint bits the first evaluations would otherwise write); SQLite's planner needs none here."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {EvaluationFact._meta.db_table}")
+            cursor.execute(f"VACUUM ANALYZE {EvaluationFact._meta.db_table}")
 
 
 def refresh() -> None:
