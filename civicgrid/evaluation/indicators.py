@@ -49,10 +49,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
 from django.db.models import Case as SqlCase
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -707,12 +709,26 @@ def unit_rows(period: Period, *, scope: Scope = EVERYTHING, config: EvaluationSe
         runs = runs.filter(case__region_code__startswith=scope.region_prefix)
     if scope.unit_id is not None:
         runs = runs.filter(unit_id=scope.unit_id)
-    times = _counts(
-        runs,
-        F("unit_id"),
-        handling_runs=Count("id"),
-        duration=Avg(ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())),
-    )
+    if connection.vendor == "sqlite":
+        # Django subtracts SQLite's text datetimes with a Python function per row (a month at
+        # 1,000,000 cases: 0.36 s of 0.53 s); whole seconds by strftime plus the six digits of
+        # microseconds Django writes give the same microseconds natively (0.21 s), and their sum
+        # an exact mean.
+        micro = (
+            "(strftime('%%s', cases_casestage.ended_at) - strftime('%%s', cases_casestage.started_at)) * 1000000"
+            " + CAST(substr(cases_casestage.ended_at, 21) AS INTEGER)"
+            " - CAST(substr(cases_casestage.started_at, 21) AS INTEGER)"
+        )
+        times = _counts(runs, F("unit_id"), handling_runs=Count("id"), total=Sum(RawSQL(micro, ())))
+        for timing in times.values():
+            timing["duration"] = Decimal(timing.pop("total")) / timing["handling_runs"]
+    else:
+        times = _counts(
+            runs,
+            F("unit_id"),
+            handling_runs=Count("id"),
+            duration=Avg(ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())),
+        )
     ratings = _rating_counts(period, scope, config, F("unit_id"))
 
     units = OrgUnit.objects.filter(kind__in=HANDLING_UNIT_KINDS).order_by("code")
