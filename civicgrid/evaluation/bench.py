@@ -47,8 +47,10 @@ def _last_complete_month():
     # The latest report, not the latest event: a partly loaded history has a few later events
     # (deferrals of weeks) after months of nothing.
     latest = CaseEvent.objects.filter(action="report").order_by("-at").values_list("at", flat=True).first()
-    if latest is None:
-        return None
+    if latest is None:  # no cases: the month before this one (an empty evaluation)
+        from django.utils import timezone
+
+        latest = timezone.now()
     local = latest.astimezone(TZ)
     year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
     return month_period(year, month)
