@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -38,7 +38,7 @@ LABELS = {
     "satisfactionRate": gettext_lazy("满意率"),
     "rated": gettext_lazy("评价数"),
     "satisfied": gettext_lazy("满意"),
-    "monthSuffix": gettext_lazy("月"),
+    "monthSuffix": pgettext_lazy("after a month number on a chart axis", "月"),
     "target": gettext_lazy("目标 {n}%"),
     "actual": gettext_lazy("实际占比"),
     "targetShare": gettext_lazy("目标占比"),
