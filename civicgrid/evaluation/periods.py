@@ -64,34 +64,56 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=TZ)
 
 
+def _day_label(day: date) -> str:
+    # Labels are written in the active language (Chinese by default, as the API gives them).
+    return _("%(year)s年%(month)s月%(day)s日") % {"year": day.year, "month": day.month, "day": day.day}
+
+
 def day_period(day: date) -> Period:
-    return Period("day", _midnight(day), _midnight(day + timedelta(days=1)), f"{day.year}年{day.month}月{day.day}日")
+    return Period("day", _midnight(day), _midnight(day + timedelta(days=1)), _day_label(day))
 
 
 def week_period(day: date) -> Period:
     monday = day - timedelta(days=day.weekday())
     year, week, _weekday = monday.isocalendar()
-    return Period("week", _midnight(monday), _midnight(monday + timedelta(days=7)), f"{year}年第{week}周")
+    return Period(
+        "week",
+        _midnight(monday),
+        _midnight(monday + timedelta(days=7)),
+        _("%(year)s年第%(week)s周") % {"year": year, "week": week},
+    )
 
 
 def month_period(year: int, month: int) -> Period:
     nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return Period("month", _midnight(date(year, month, 1)), _midnight(nxt), f"{year}年{month}月")
+    return Period(
+        "month",
+        _midnight(date(year, month, 1)),
+        _midnight(nxt),
+        _("%(year)s年%(month)s月") % {"year": year, "month": month},
+    )
 
 
 def quarter_period(year: int, quarter: int) -> Period:
     first = date(year, 3 * quarter - 2, 1)
     nxt = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return Period("quarter", _midnight(first), _midnight(nxt), f"{year}年第{quarter}季度")
+    return Period(
+        "quarter",
+        _midnight(first),
+        _midnight(nxt),
+        _("%(year)s年第%(quarter)s季度") % {"year": year, "quarter": quarter},
+    )
 
 
 def year_period(year: int) -> Period:
-    return Period("year", _midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1)), f"{year}年")
+    return Period(
+        "year", _midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1)), _("%(year)s年") % {"year": year}
+    )
 
 
 def custom_period(first: date, last: date) -> Period:
     """From `first` to `last`, both days included."""
-    label = f"{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日"
+    label = _("%(first)s至%(last)s") % {"first": _day_label(first), "last": _day_label(last)}
     return Period("custom", _midnight(first), _midnight(last + timedelta(days=1)), label)
 
 
