@@ -26,4 +26,8 @@ def _fresh_reference_cache():
 
     reference.clear()
     auth.tokens.clear()
+    # The rate limits' counters: each test starts with none (the cache is this process's own).
+    from django.core.cache import cache
+
+    cache.clear()
     yield

@@ -32,6 +32,7 @@ from civicgrid.core.htmx import htmx_partial
 from civicgrid.evaluation.models import EvaluationSettings
 from civicgrid.portal import public_selectors as sel
 from civicgrid.portal.models import Tracker
+from civicgrid.portal.report import rate_limited
 
 LIST_PAGE_SIZE = 20
 # How often the private page asks for news (seconds); tests make it shorter.
@@ -111,6 +112,10 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
 def rate(request: HttpRequest, token: str) -> HttpResponse:
     """The reporter's rating of a closed case (满意 / 基本满意 / 不满意 and a comment)."""
     tracker = _tracker_or_404(token)
+    # The same per-address limit as reports: a link passed around cannot be used to flood.
+    limited = rate_limited(request, "portal-rating")
+    if limited is not None:
+        return limited
     if tracker.kind != Tracker.Kind.REPORTER:
         context = _track_context(tracker, error=_("只有反映人可以评价办理结果。"))
         return render(request, "portal/track.html", context, status=403)

@@ -180,7 +180,7 @@ def _round_trip(request: HttpRequest) -> HttpResponse:
 
 
 def _submit(request: HttpRequest, *, mode: str) -> HttpResponse:
-    limited = _rate_limited(request, "portal-post")
+    limited = rate_limited(request, "portal-post")
     if limited:
         return limited
     form = ReportForm(request.POST, request.FILES, mode=mode)
@@ -350,19 +350,19 @@ def _map_config() -> dict:
 #
 
 
-def _rate_limited(request: HttpRequest, scope: str) -> HttpResponse | None:
+def rate_limited(request: HttpRequest, scope: str) -> HttpResponse | None:
     """The 429 page when this address or this phone has sent too many; counts this request."""
     per_ip = rate_setting(*RATE_PER_IP)
     if not rate_hit(f"{scope}-ip", client_ip(request), per_ip):
-        return _too_many(request, per_ip)
+        return too_many(request, per_ip)
     phone = normalise_phone(request.POST.get("phone", ""))
     per_phone = rate_setting(*RATE_PER_PHONE)
     if phone and not rate_hit(f"{scope}-phone", phone, per_phone):
-        return _too_many(request, per_phone)
+        return too_many(request, per_phone)
     return None
 
 
-def _too_many(request: HttpRequest, rate) -> HttpResponse:
+def too_many(request: HttpRequest, rate) -> HttpResponse:
     response = render(request, "portal/ratelimited.html", {"home_url": reverse("portal:home")}, status=429)
     response["Retry-After"] = str(retry_after(rate))
     return response

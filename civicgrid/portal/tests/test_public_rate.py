@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from django.test import Client
+from django.test import Client, override_settings
 
 from civicgrid.cases.models import Case, Rating
 from civicgrid.cases.workflow import Status
@@ -87,6 +87,20 @@ class RateTests(PublicTestCase):
     def test_it_limits_the_comment(self):
         response = self.rate("satisfied", "好" * 501, status=400)
         self.assertIn("评价内容不能超过 500 字", response.content.decode())
+
+    @override_settings(CIVICGRID_PORTAL_RATE_PER_IP="2/h")
+    def test_it_limits_rating_posts_per_address(self):
+        self.rate("", status=400)  # refused forms count too
+        self.rate("", status=400)
+        response = self.rate("satisfied", status=429)
+        self.assertIn("提交过于频繁", response.content.decode())
+        self.assertFalse(Rating.objects.exists())
+        # Another address is not affected.
+        response = self.client.post(
+            f"/p/t/{self.tracker.token}/rate/", {"satisfaction": "satisfied"}, REMOTE_ADDR="10.0.0.9"
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(Rating.objects.filter(case=self.case).exists())
 
     def test_it_requires_the_csrf_token(self):
         client = Client(enforce_csrf_checks=True)
