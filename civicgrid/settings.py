@@ -246,6 +246,8 @@ CIVICGRID_PORTAL_RATE_PER_IP = env_str("CIVICGRID_PORTAL_RATE_PER_IP", "20/h")
 CIVICGRID_PORTAL_RATE_PER_PHONE = env_str("CIVICGRID_PORTAL_RATE_PER_PHONE", "5/h")
 CIVICGRID_PORTAL_OTP_PER_PHONE = env_str("CIVICGRID_PORTAL_OTP_PER_PHONE", "5/h")
 CIVICGRID_PORTAL_POLL_SECONDS = env_int("CIVICGRID_PORTAL_POLL_SECONDS", 20)
+# The handling units' monthly ranking on the portal (/p/ranking/); false: not published.
+CIVICGRID_PUBLIC_RANKING = env_bool("CIVICGRID_PUBLIC_RANKING", True)
 # Open311 POST bursts per client address through the cache (the per-hour database limit is
 # CIVICGRID_OPEN311_POSTS_PER_IP); empty: off.
 CIVICGRID_OPEN311_RATE_PER_IP = env_str("CIVICGRID_OPEN311_RATE_PER_IP", "")

@@ -10,6 +10,8 @@ never shown by number, on the map or in the list, only on its reporter's private
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -29,7 +31,10 @@ from civicgrid.cases.workflow import Action, Status
 from civicgrid.catalog.models import Category
 from civicgrid.core.files import stored_file_response
 from civicgrid.core.htmx import htmx_partial
+from civicgrid.evaluation.indicators import EVERYTHING
 from civicgrid.evaluation.models import EvaluationSettings
+from civicgrid.evaluation.periods import month_period
+from civicgrid.evaluation.tables import TABS, evaluation_table
 from civicgrid.portal import public_selectors as sel
 from civicgrid.portal.models import Tracker
 from civicgrid.portal.report import rate_limited
@@ -290,5 +295,33 @@ def figures(request: HttpRequest) -> HttpResponse:
         "error": "" if ok else _("月份格式应为 2026-10，已显示本月。"),
         "chart": chart,
         "basically_counts": sel.satisfied_levels() != [Satisfaction.SATISFIED],
+        "public_ranking": settings.CIVICGRID_PUBLIC_RANKING,
     }
     return render(request, "portal/figures.html", context, status=200 if ok else 400)
+
+
+@require_GET
+def ranking(request: HttpRequest) -> HttpResponse:
+    """The handling units' public ranking for a month (综合评价, the figures the bureau publishes).
+
+    The same rows, scores and grades as the staff's evaluation page and the API
+    (civicgrid.evaluation.tables.evaluation_table, every case); shown only when the bureau
+    publishes it (CIVICGRID_PUBLIC_RANKING).
+    """
+    if not settings.CIVICGRID_PUBLIC_RANKING:
+        raise Http404(_("本局未公开单位排名"))
+    month, ok = sel.parse_month(request.GET.get("month"))
+    if not request.GET.get("month"):
+        # The last complete month: the current one is still counting.
+        month = (month - timedelta(days=1)).replace(day=1)
+    period = month_period(month.year, month.month)
+    table = evaluation_table(TABS["unit"], period, EVERYTHING)
+    context = {
+        "month": month,
+        "month_value": month.strftime("%Y-%m"),
+        "period": period,
+        "rows": table.rows,
+        "target": table.config.satisfaction_target,
+        "error": "" if ok else _("月份格式应为 2026-10，已显示上月。"),
+    }
+    return render(request, "portal/ranking.html", context, status=200 if ok else 400)

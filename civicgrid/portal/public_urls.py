@@ -13,4 +13,5 @@ urlpatterns = [
     path("cases/", public.cases, name="cases"),
     path("cases/geojson/", public.cases_geojson, name="cases-geojson"),
     path("figures/", public.figures, name="figures"),
+    path("ranking/", public.ranking, name="ranking"),
 ]
