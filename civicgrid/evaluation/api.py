@@ -218,6 +218,16 @@ class StaffEvaluationApi(EvaluationApi):
         }
 
 
+def _overall_and_units(row_class: type, overall, rows: list) -> dict:
+    """The answer of the tabs with a 全部 row and one row per unit (satisfaction, resolution)."""
+    return {
+        "labels": labels_for(row_class),
+        "overall": row_json(overall),
+        "count": len(rows),
+        "results": [row_json(row) for row in rows],
+    }
+
+
 class SatisfactionEvaluationApi(EvaluationApi):
     """Ratings (群众评价, 12345 回访): satisfaction rate overall and per unit against the target."""
 
@@ -231,13 +241,7 @@ class SatisfactionEvaluationApi(EvaluationApi):
         return super().get(request)
 
     def figures(self, request, period, scope, config) -> dict:
-        overall, rows = indicators.satisfaction_rows(period, scope=scope, config=config)
-        return {
-            "labels": labels_for(SatisfactionRow),
-            "overall": row_json(overall),
-            "count": len(rows),
-            "results": [row_json(row) for row in rows],
-        }
+        return _overall_and_units(SatisfactionRow, *indicators.satisfaction_rows(period, scope=scope, config=config))
 
 
 class ResolutionEvaluationApi(EvaluationApi):
@@ -253,13 +257,7 @@ class ResolutionEvaluationApi(EvaluationApi):
         return super().get(request)
 
     def figures(self, request, period, scope, config) -> dict:
-        overall, rows = indicators.resolution_rows(period, scope=scope, config=config)
-        return {
-            "labels": labels_for(ResolutionRow),
-            "overall": row_json(overall),
-            "count": len(rows),
-            "results": [row_json(row) for row in rows],
-        }
+        return _overall_and_units(ResolutionRow, *indicators.resolution_rows(period, scope=scope, config=config))
 
 
 class SummaryEvaluationApi(EvaluationApi):

@@ -26,7 +26,7 @@ from django.db.models.functions import Cast
 from civicgrid.cases.models import CaseEvent, CaseStage, Rating, ResolutionMode, Satisfaction
 from civicgrid.cases.workflow import Action
 from civicgrid.catalog.models import Stage
-from civicgrid.evaluation.indicators import PUBLIC_CHANNELS, Scope
+from civicgrid.evaluation.indicators import PUBLIC_CHANNELS, Scope, region_conditions, unit_conditions
 from civicgrid.evaluation.models import EvaluationSettings
 from civicgrid.evaluation.periods import Period
 
@@ -270,16 +270,7 @@ def _region(level, object_id, indicator, period, scope, config) -> list[Item]:
         },
         run=("overdue", Stage.HANDLE, _overdue(period.end)),
     )
-    counted = "-voided -deferred" if config.exclude_deferred else "-voided"
-    spec = {
-        "filed": "*",
-        "voided": "voided",
-        "deferred": "deferred -voided",
-        "should_close": counted,
-        "closed": f"{counted} closed",
-        "closed_on_time": f"{counted} closed -overdue",
-        "overdue": f"{counted} overdue",
-    }[indicator]
+    spec = region_conditions(config)[indicator]
     return _pick(rows, spec, distinct=True)
 
 
@@ -324,19 +315,7 @@ def _unit(unit_id, indicator, period, scope, config) -> list[Item]:
         },
         run=("overdue", Stage.HANDLE, _overdue(period.end, unit_id)),
     )
-    counted = "-returned -deferred" if config.exclude_deferred else "-returned"
-    spec = {
-        "received": "*",
-        "returned": "returned",
-        "deferred": "deferred -returned",
-        "should_close": counted,
-        "handled": f"{counted} handled",
-        "closed": f"{counted} closed",
-        "closed_on_time": f"{counted} closed -overdue",
-        "overdue": f"{counted} overdue",
-        "reworked": f"{counted} reworked",
-        "extended": f"{counted} extended",
-    }[indicator]
+    spec = unit_conditions(config)[indicator]
     return _pick(rows, spec, distinct=True)
 
 

@@ -421,6 +421,38 @@ class RegionRow(Row):
     cases_per_grid: Decimal | None = None
 
 
+def region_conditions(config: EvaluationSettings) -> dict[str, str]:
+    """Which filed cases each region count takes (flags of the cohort; see _condition). The
+    drill-down lists (civicgrid.evaluation.drilldown) pick their cases by the same table."""
+    counted = "-voided -deferred" if config.exclude_deferred else "-voided"
+    return {
+        "filed": "*",
+        "voided": "voided",
+        "deferred": "deferred -voided",
+        "should_close": counted,
+        "closed": f"{counted} closed",
+        "closed_on_time": f"{counted} closed -overdue",
+        "overdue": f"{counted} overdue",
+    }
+
+
+def unit_conditions(config: EvaluationSettings) -> dict[str, str]:
+    """Which dispatched cases each unit count takes; shared with the drill-down lists."""
+    counted = "-returned -deferred" if config.exclude_deferred else "-returned"
+    return {
+        "received": "*",
+        "returned": "returned",
+        "deferred": "deferred -returned",
+        "should_close": counted,
+        "handled": f"{counted} handled",
+        "closed": f"{counted} closed",
+        "closed_on_time": f"{counted} closed -overdue",
+        "overdue": f"{counted} overdue",
+        "reworked": f"{counted} reworked",
+        "extended": f"{counted} extended",
+    }
+
+
 def region_rows(
     period: Period, level: str = "street", *, scope: Scope = EVERYTHING, config: EvaluationSettings | None = None
 ) -> list[RegionRow]:
@@ -462,16 +494,7 @@ def region_tables(
             raise ValueError(level)
     end = period.end
     key = F("case__grid_id")
-    counted = "-voided -deferred" if config.exclude_deferred else "-voided"
-    conditions = {
-        "filed": "*",
-        "voided": "voided",
-        "deferred": "deferred -voided",
-        "should_close": counted,
-        "closed": f"{counted} closed",
-        "closed_on_time": f"{counted} closed -overdue",
-        "overdue": f"{counted} overdue",
-    }
+    conditions = region_conditions(config)
     if _use_facts():
         reports = _fact_counts(
             "report",
@@ -655,19 +678,7 @@ def unit_rows(period: Period, *, scope: Scope = EVERYTHING, config: EvaluationSe
     """
     config = config or EvaluationSettings.current()
     end = period.end
-    counted = "-returned -deferred" if config.exclude_deferred else "-returned"
-    conditions = {
-        "received": "*",
-        "returned": "returned",
-        "deferred": "deferred -returned",
-        "should_close": counted,
-        "handled": f"{counted} handled",
-        "closed": f"{counted} closed",
-        "closed_on_time": f"{counted} closed -overdue",
-        "overdue": f"{counted} overdue",
-        "reworked": f"{counted} reworked",
-        "extended": f"{counted} extended",
-    }
+    conditions = unit_conditions(config)
     if _use_facts():
         tallies = _fact_tally(
             (Action.DISPATCH, Action.REOPEN),
