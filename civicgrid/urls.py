@@ -21,6 +21,7 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("livez", core_views.livez, name="livez"),
     path("accounts/", include("civicgrid.core.urls")),
     path("geo/", include("civicgrid.geo.urls")),
     path("cases/", include("civicgrid.cases.urls")),

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from civicgrid.catalog.models import Category, Stage, StageTimeLimit
 from civicgrid.geo.models import Grid, Region, ResponsibilityGrid
@@ -23,6 +23,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError as exc:
         return JsonResponse({"status": "error", "database": "unreachable", "detail": str(exc)[:200]}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_safe
+@never_cache
+def livez(request: HttpRequest) -> JsonResponse:
+    """200 while the process serves requests, whatever the database does: a liveness probe (a
+    restart would not bring a database back, so it must not fail with it), and the bare
+    endpoint `make bench` measures as the ceiling of the server. It reads neither the session
+    nor the user, so the middleware stack runs no query either."""
+    return JsonResponse({"status": "ok"})
 
 
 @login_required
