@@ -1,12 +1,15 @@
-"""Benchmarks for cases (`python -m civicgrid.bench -k case`): creation through the API, the
-dispatcher's queue page and the case page, against whatever cases the bench database holds.
+"""Benchmarks for cases (`python -m civicgrid.bench -k case`, `-k queue`, `-k search`): creation
+through the API, every workbench queue as the demo user whose role works it, the case page and
+the case search, against whatever cases the bench database holds.
 
 Load many cases first, as a separate step (it takes minutes, not part of `make bench`):
 
     manage.py load_cases 1000000
 
 The scenarios start their own gunicorn on a free loopback port against the same database
-(settings from the environment, as for `make bench`) and stop it afterwards.
+(settings from the environment, as for `make bench`) and stop it afterwards. Their ceilings
+(civicgrid.bench.Ceiling) are `GET /livez` on that server with the same clients: 8 concurrent
+clients for creation, 100 sequential requests for the pages.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from civicgrid.bench import Scenario
+from civicgrid.bench import Ceiling, Scenario, Target, describe_targets
 
 CLIENTS = 8  # concurrent API clients
 REQUESTS_PER_CLIENT = 100
@@ -36,11 +39,39 @@ BENCH_DESCRIPTION = "暴露垃圾，基准测试"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 
 
+# The issue's targets: creation at 10,000,000 cases on PostgreSQL; pages at 10,000,000 on
+# PostgreSQL and 1,000,000 on SQLite (SQLite creation: what one writer at a time can do).
+CREATION_TARGETS = {"postgresql": Target(min_rate=1000, p99_ms=100), "sqlite": Target(min_rate=300)}
+PAGE_TARGETS = {"postgresql": Target(p95_ms=50), "sqlite": Target(p95_ms=100)}
+
+# Each queue as the demo user whose role works it (civicgrid.core.demo.DEMO_USERS); the
+# inspector's verify and check queues hold only the cases assigned to them.
+QUEUE_USERS = {
+    "verify": ("inspector", "待核实"),
+    "file": ("operator", "待立案"),
+    "dispatch": ("dispatcher", "待派遣"),
+    "sign": ("handler", "待签收"),
+    "handle": ("handler", "待处置"),
+    "approve": ("shift_lead", "待审批"),
+    "check": ("inspector", "待核查"),
+    "close": ("shift_lead", "待结案"),
+    "overdue": ("leader", "超期"),
+    "supervised": ("leader", "督办"),
+    "all": ("operator", "全部案件"),
+}
+DEEP_PAGE = 50  # of the "all" queue: OFFSET 2,450 rows
+SEARCH_USER = "operator"  # the intake desk looks a case up when a citizen calls back
+
+
 class _State:
     server: subprocess.Popen | None = None
     port = 0
     token = ""
     session = ""
+    sessions: dict[str, str] = {}
+    queue_fallback: set[str] = set()
+    numbers: list[str] = []
+    address_words: list[str] = []
     category_id = 0
     points: list[tuple[float, float]] = []
     case_ids: list[int] = []
@@ -367,26 +398,34 @@ def _create_in_process() -> tuple[int, list[float]]:
 # The dispatcher's pages
 
 
-def _setup_pages() -> None:
+def _login(username: str) -> str:
+    """The session key of a logged-in session of `username`, as the login view would store it."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+
+    from civicgrid.core.models import User
+
+    if username not in _state.sessions:
+        user = User.objects.get(username=username)
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        _state.sessions[username] = session.session_key
+    return _state.sessions[username]
+
+
+def _setup_pages() -> None:
     from django.db.models import Max, Min
 
     from civicgrid.cases.models import Case
-    from civicgrid.core.models import User
 
+    _start_server()  # a scenario before may have stopped it
     if _state.session:
         return
     _ensure_data()
-    _start_server()
-    dispatcher = User.objects.get(username="dispatcher")
-    # A logged-in session, as the login view would store it.
-    session = SessionStore()
-    session[SESSION_KEY] = str(dispatcher.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = dispatcher.get_session_auth_hash()
-    session.create()
-    _state.session = session.session_key
+    _state.session = _login("dispatcher")
     bounds = Case.objects.aggregate(lo=Min("id"), hi=Max("id"))
     rng = random.Random(7)
     picks = [rng.randint(bounds["lo"] or 0, bounds["hi"] or 0) for _ in range(PAGE_REQUESTS * 3)]
@@ -397,18 +436,19 @@ def _setup_pages() -> None:
         _state.pages_fallback = True
 
 
-def _cookie() -> dict:
+def _cookie(username: str = "dispatcher") -> dict:
     from django.conf import settings
 
-    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={_state.session}"}
+    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={_login(username)}"}
 
 
-def _get_pages(paths: list[str]) -> tuple[int, list[float]]:
+def _get_pages(paths: list[str], username: str = "dispatcher") -> tuple[int, list[float]]:
     conn = http.client.HTTPConnection("127.0.0.1", _state.port, timeout=60)
+    headers = _cookie(username)
     latencies = []
     for path in paths:
         started = time.perf_counter()
-        status, _body = _request("GET", path, headers=_cookie(), conn=conn)
+        status, _body = _request("GET", path, headers=headers, conn=conn)
         latencies.append((time.perf_counter() - started) * 1000)
         if status != 200:
             raise RuntimeError(f"GET {path} answered {status}")
@@ -416,22 +456,10 @@ def _get_pages(paths: list[str]) -> tuple[int, list[float]]:
     return len(latencies), latencies
 
 
-def _queue_page() -> tuple[int, list[float]]:
-    if _state.pages_fallback:
-        return _selector_timings(lambda user, _k: list(_queue(user)))
-    return _get_pages(["/cases/?queue=dispatch"] * PAGE_REQUESTS)
-
-
 def _case_page() -> tuple[int, list[float]]:
     if _state.pages_fallback:
         return _selector_timings(_detail)
     return _get_pages([f"/cases/{pk}/" for pk in _state.case_ids])
-
-
-def _queue(user):
-    from civicgrid.cases.selectors import queue_cases
-
-    return queue_cases(user, "dispatch")[:50]
 
 
 def _detail(user, k: int):
@@ -445,16 +473,187 @@ def _detail(user, k: int):
     return list(case.events.select_related("actor", "unit")), list(case.stages.all()), list(case.attachments.all())
 
 
-def _selector_timings(fn) -> tuple[int, list[float]]:
+def _selector_timings(fn, username: str = "dispatcher") -> tuple[int, list[float]]:
     from civicgrid.core.models import User
 
-    user = User.objects.get(username="dispatcher")
+    user = User.objects.get(username=username)
     latencies = []
     for k in range(PAGE_REQUESTS):
         started = time.perf_counter()
         fn(user, k)
         latencies.append((time.perf_counter() - started) * 1000)
     return len(latencies), latencies
+
+
+# The workbench queues
+
+
+def _queue_path(key: str, page: int | None) -> str:
+    return f"/cases/?queue={key}" + (f"&page={page}" if page else "")
+
+
+def _queue_scenario(key: str, page: int | None = None) -> Scenario:
+    """One queue page as its role's demo user: PAGE_REQUESTS sequential requests."""
+    username, label = QUEUE_USERS[key]
+    path = _queue_path(key, page)
+
+    def setup() -> None:
+        from civicgrid.cases.selectors import QUEUES, queues_for
+        from civicgrid.core.models import User
+
+        _setup_pages()
+        if set(QUEUES) != set(QUEUE_USERS):
+            print(f"    queues without a scenario or gone: {sorted(set(QUEUES) ^ set(QUEUE_USERS))}", flush=True)
+        if key not in {q.key for q in queues_for(User.objects.get(username=username))}:
+            # The workbench would show this user another queue instead.
+            raise RuntimeError(f"the demo {username} does not work the {key} queue: fix QUEUE_USERS")
+        status, _ = _request("GET", path, headers=_cookie(username))
+        if status != 200:
+            print(f"    GET {path} as {username} answered {status}: measuring the selector instead", flush=True)
+            _state.queue_fallback.add(path)
+        else:
+            _get_pages([path] * 3, username)  # warm-up: every worker has its templates
+
+    def run() -> tuple[int, list[float]]:
+        if path in _state.queue_fallback or _state.pages_fallback:
+            offset = ((page or 1) - 1) * 50
+            return _selector_timings(lambda user, _k: list(_queue(user, key)[offset : offset + 50]), username)
+        return _get_pages([path] * PAGE_REQUESTS, username)
+
+    where = f", page {page} (rows {(page - 1) * 50 + 1:,}–{page * 50:,}: offsets get slow)" if page else ""
+    return Scenario(
+        name=f"queue {key}{f' page {page}' if page else ''} ({username})",
+        unit="pages",
+        run=run,
+        setup=setup,
+        ceiling=SEQUENTIAL_CEILING,
+        targets=PAGE_TARGETS,
+        description=(
+            f"GET {path} ({label}{where}) as the demo {username} (logged-in session cookie), {PAGE_REQUESTS} "
+            "sequential requests through the same gunicorn: the full workbench page, with the tab counts. "
+            f"{describe_targets(PAGE_TARGETS)}"
+        ),
+    )
+
+
+def _queue(user, key: str):
+    from civicgrid.cases.selectors import queue_cases
+
+    return queue_cases(user, key)
+
+
+# The case search (the workbench's q filter: case number or address, in the "all" queue)
+
+
+def _setup_search() -> None:
+    from civicgrid.cases.models import Case
+    from civicgrid.geo.models import Region
+
+    _setup_pages()
+    if not _state.numbers:
+        _state.numbers = list(Case.objects.filter(pk__in=_state.case_ids).values_list("number", flat=True))
+        # Community names: the words an address holds (street + community + grid).
+        words = Region.objects.filter(level=Region.Level.COMMUNITY).order_by("code").values_list("name", flat=True)
+        _state.address_words = list(words)[:20] or ["社区"]
+    _get_pages([_search_path(_state.address_words[0])] * 3, SEARCH_USER)  # warm-up
+
+
+def _search_path(term: str) -> str:
+    from urllib.parse import quote
+
+    return f"/cases/?queue=all&q={quote(term)}"
+
+
+def _search(terms: list[str]) -> tuple[int, list[float]]:
+    from django.test import RequestFactory
+
+    from civicgrid.cases.selectors import case_filter
+
+    if _state.pages_fallback:
+        factory = RequestFactory()
+
+        def one(user, k: int):
+            params = factory.get("/", {"q": terms[k % len(terms)]}).GET
+            return list(case_filter(_queue(user, "all"), params)[:50])
+
+        return _selector_timings(one, SEARCH_USER)
+    return _get_pages([_search_path(terms[k % len(terms)]) for k in range(PAGE_REQUESTS)], SEARCH_USER)
+
+
+def _search_numbers() -> tuple[int, list[float]]:
+    return _search(_state.numbers or ["0"])
+
+
+def _search_words() -> tuple[int, list[float]]:
+    return _search(_state.address_words)
+
+
+def _search_nothing() -> tuple[int, list[float]]:
+    return _search(["不存在的地址"])
+
+
+def _search_scenario(name: str, run, what: str) -> Scenario:
+    return Scenario(
+        name=name,
+        unit="pages",
+        run=run,
+        setup=_setup_search,
+        ceiling=SEQUENTIAL_CEILING,
+        targets=PAGE_TARGETS,
+        description=(
+            f"GET /cases/?queue=all&q=… as the demo {SEARCH_USER}, {PAGE_REQUESTS} sequential requests through "
+            f"the same gunicorn; q is {what} (the workbench search: case number or address contains q, "
+            f"newest first, 50 a page). {describe_targets(PAGE_TARGETS)}"
+        ),
+    )
+
+
+# The ceilings: GET /livez (no database, no session) on the same server, the same clients
+
+
+def _livez(c: int, k: int, conn) -> bool:
+    status, _body = _request("GET", "/livez", None, None, conn)
+    return status == 200 or status
+
+
+def _warm_ceiling() -> None:
+    _start_server()
+    _concurrently(WARM_UP_PER_CLIENT, _livez)
+
+
+def _bare_concurrent() -> tuple[int, list[float]]:
+    return _concurrently(REQUESTS_PER_CLIENT, _livez)
+
+
+def _bare_sequential() -> tuple[int, list[float]]:
+    conn = http.client.HTTPConnection("127.0.0.1", _state.port, timeout=60)
+    latencies = []
+    for k in range(PAGE_REQUESTS):
+        started = time.perf_counter()
+        if _livez(0, k, conn) is not True:
+            raise RuntimeError("GET /livez did not answer 200")
+        latencies.append((time.perf_counter() - started) * 1000)
+    conn.close()
+    return len(latencies), latencies
+
+
+CONCURRENT_CEILING = Ceiling(
+    "concurrent",
+    run=_bare_concurrent,
+    setup=_warm_ceiling,
+    description=(
+        f"GET /livez (no database, no session) from {CLIENTS} concurrent clients × {REQUESTS_PER_CLIENT} requests "
+        f"to the bench gunicorn ({WORKERS} workers): the ceiling of the concurrent scenarios."
+    ),
+)
+SEQUENTIAL_CEILING = Ceiling(
+    "sequential",
+    run=_bare_sequential,
+    setup=_warm_ceiling,
+    description=(
+        f"GET /livez, {PAGE_REQUESTS} sequential requests to the same gunicorn: the ceiling of the page scenarios."
+    ),
+)
 
 
 SCENARIOS = [
@@ -464,11 +663,13 @@ SCENARIOS = [
         run=_create_cases,
         setup=_setup_create,
         teardown=_cleanup_created,
+        ceiling=CONCURRENT_CEILING,
+        targets=CREATION_TARGETS,
         description=(
             f"POST /api/v1/cases/ (token auth, JSON: hotline report of 暴露垃圾 at a random point) from {CLIENTS} "
             f"concurrent clients × {REQUESTS_PER_CLIENT} requests on loopback, to gunicorn ({WORKERS} workers) "
             "started on the bench database; rate = created cases per second; latency per request. "
-            "Targets: ≥ 300/s SQLite, ≥ 500/s PostgreSQL. The cases created are deleted afterwards."
+            f"{describe_targets(CREATION_TARGETS)} The cases created are deleted afterwards."
         ),
     ),
     Scenario(
@@ -476,32 +677,33 @@ SCENARIOS = [
         unit="requests",
         run=_floor,
         setup=_setup_floor,
+        ceiling=CONCURRENT_CEILING,
         description=(
             f"GET /api/v1/calendar/deadline (DRF, JSON, one cached calendar read, no writes) from the same {CLIENTS} "
             f"clients × {REQUESTS_PER_CLIENT} requests to the same gunicorn: what Django, DRF, gunicorn and the "
             "clients cost per request on this machine before a report's own work — the ceiling for case creation."
         ),
     ),
-    Scenario(
-        name="dispatcher queue page",
-        unit="pages",
-        run=_queue_page,
-        setup=_setup_pages,
-        description=(
-            f"GET /cases/?queue=dispatch (待派遣) as the demo dispatcher, {PAGE_REQUESTS} sequential requests "
-            "through the same gunicorn, with the cases the bench database holds (printed; load 1,000,000 "
-            "first with `manage.py load_cases 1000000`). Target p95 < 100 ms SQLite, < 50 ms PostgreSQL."
-        ),
-    ),
+    *[_queue_scenario(key) for key in QUEUE_USERS],
+    _queue_scenario("all", page=DEEP_PAGE),
     Scenario(
         name="case page",
         unit="pages",
         run=_case_page,
         setup=_setup_pages,
+        ceiling=SEQUENTIAL_CEILING,
+        targets=PAGE_TARGETS,
         description=(
             f"GET /cases/<id>/ as the dispatcher for {PAGE_REQUESTS} random cases of the bench database "
-            "(timeline, stage clocks, photos). Target p95 < 100 ms SQLite, < 50 ms PostgreSQL."
+            f"(timeline, stage clocks, photos). {describe_targets(PAGE_TARGETS)}"
         ),
-        teardown=_stop_server,
+    ),
+    _search_scenario(
+        "case search by number", _search_numbers, f"the full number of one of {PAGE_REQUESTS} random cases"
+    ),
+    _search_scenario("case search by address word", _search_words, "a community name, 20 in turn (many matches each)"),
+    _search_scenario(
+        "case search without a match", _search_nothing, "a word no address holds (the whole table is read)"
     ),
 ]
+SCENARIOS[-1].teardown = _stop_server

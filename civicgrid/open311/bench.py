@@ -16,10 +16,14 @@ import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from civicgrid.bench import Scenario
+from civicgrid.bench import Scenario, describe_targets
 from civicgrid.cases.bench import (
     CLIENTS,
+    CONCURRENT_CEILING,
+    CREATION_TARGETS,
+    PAGE_TARGETS,
     REQUESTS_PER_CLIENT,
+    SEQUENTIAL_CEILING,
     WARM_UP_PER_CLIENT,
     WORKERS,
     _concurrently,
@@ -187,13 +191,15 @@ SCENARIOS = [
         run=_post_requests,
         setup=_setup_post,
         teardown=_cleanup_posts,
+        ceiling=CONCURRENT_CEILING,
+        targets=CREATION_TARGETS,
         description=(
             f"POST {PATH} (form-encoded, the demo API key, a public category at a random point, no photo) from "
             f"{CLIENTS} concurrent clients × {REQUESTS_PER_CLIENT} requests on loopback, to gunicorn ({WORKERS} "
             "workers) started on the bench database; rate = accepted requests (cases created) per second; latency "
             "per request. The per-IP POST limit (CIVICGRID_OPEN311_POSTS_PER_IP, 20 an hour) is raised to "
             "1,000,000 for that server only, since every client is 127.0.0.1; its count query still runs. The "
-            "cases created (and their Open311 records) are deleted afterwards."
+            f"cases created (and their Open311 records) are deleted afterwards. {describe_targets(CREATION_TARGETS)}"
         ),
     ),
     Scenario(
@@ -202,11 +208,13 @@ SCENARIOS = [
         run=_get_requests,
         setup=_setup_get,
         teardown=_teardown_get,
+        ceiling=SEQUENTIAL_CEILING,
+        targets=PAGE_TARGETS,
         description=(
             f"GET {PATH}, {GET_REQUESTS} sequential requests per run through the same gunicorn, four filters in "
             "turn: a service_code, status=open, a 30-day start_date/end_date window inside the 90 days, and "
             "status=open&extensions=true (notes and attributes); each answers up to 1,000 requests (the cap), "
-            "with the cases the bench database holds (printed)."
+            f"with the cases the bench database holds (printed). {describe_targets(PAGE_TARGETS)}"
         ),
     ),
 ]
