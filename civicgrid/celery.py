@@ -2,7 +2,8 @@
 
 Start a worker and beat with (bin/worker and bin/beat in a deployment):
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/celery -A civicgrid worker --beat
-and set CIVICGRID_EMBEDDED_JOBS=false for the web server. See docs/jobs.md and docs/deploy.md.
+and set CIVICGRID_EMBEDDED_JOBS=false for the web server, and a worker for the `bulk` queue
+(case history imports) with `bin/worker -Q bulk`. See docs/jobs.md and docs/deploy.md.
 """
 
 import os
@@ -13,6 +14,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.settings")
 
 app = Celery("civicgrid")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Long imports go to their own queue, so that a worker started with `bin/worker -Q bulk` runs
+# them and the periodic jobs (SLA sweep, notifications) never wait behind one.
+app.conf.task_routes = {"civicgrid.import_cases": {"queue": "bulk"}}
+# Tasks of the apps (civicgrid/<app>/tasks.py): civicgrid.import_cases in civicgrid.cases.tasks.
+app.autodiscover_tasks(["civicgrid.cases"])
 
 
 @app.task(name="civicgrid.run_job")

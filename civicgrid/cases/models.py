@@ -241,7 +241,9 @@ class CaseEvent(models.Model):
     """One action on a case, append-only: who did what, when, from which status to which."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("操作"), max_length=24)  # Action values plus "report"
+    # Action values plus the events that are no transition: "report", "attach", "rate" and
+    # "import" (a finished case brought from another system, civicgrid.cases.importer).
+    action = models.CharField(_("操作"), max_length=24)
     from_status = models.CharField(_("原状态"), max_length=24, blank=True)
     to_status = models.CharField(_("新状态"), max_length=24, blank=True)
     actor = models.ForeignKey(
@@ -281,6 +283,8 @@ class CaseEvent(models.Model):
             return str(_("上传附件"))
         if self.action == "rate":
             return str(_("群众评价"))
+        if self.action == "import":
+            return str(_("导入"))
         try:
             return str(Action(self.action).label)
         except ValueError:
