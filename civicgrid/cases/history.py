@@ -252,14 +252,23 @@ class _Category:
 class World:
     """Grids, categories, limits, users and the calendar of the demo county, read once."""
 
-    def __init__(self, *, seed: int = DEFAULT_SEED):
+    def __init__(self, *, seed: int = DEFAULT_SEED, county: str = ""):
+        """`county`: a county code to simulate only that county (its grids, the units of its
+        streets and the bureau's own, their staff); by default every grid of the database."""
         from civicgrid.workcalendar.selectors import get_calendar
 
         self.calendar = get_calendar()
         self.tz = ZoneInfo(settings.TIME_ZONE)
-        self.units = {u.code: u for u in OrgUnit.objects.filter(is_active=True)}
+        units = OrgUnit.objects.filter(is_active=True)
+        users = User.objects.filter(is_active=True)
+        grids = Grid.objects.all()
+        if county:
+            units = units.filter(Q(region__isnull=True) | Q(region__code__startswith=county))
+            users = users.filter(Q(org_unit__isnull=True) | Q(org_unit__in=units))
+            grids = grids.filter(region_code__startswith=county)
+        self.units = {u.code: u for u in units}
         self.units_by_id = {u.pk: u for u in self.units.values()}
-        self.users = {u.username: u for u in User.objects.filter(is_active=True).select_related("org_unit")}
+        self.users = {u.username: u for u in users.select_related("org_unit")}
         self.users_by_id = {u.pk: u for u in self.users.values()}
         for username in ("operator", "shift_lead", "dispatcher", "leader"):
             if username not in self.users or self.users[username].role != username:
@@ -291,7 +300,8 @@ class World:
         self.category_list, self.category_cum = named + tail, _cumulative(weights)
 
         users_by_id = {u.pk: u for u in self.users.values()}
-        grids = Grid.objects.select_related("community__parent").prefetch_related("responsibility_grids")
+        self._grid_qs = grids
+        grids = grids.select_related("community__parent").prefetch_related("responsibility_grids")
         self.grids: list[_Grid] = []
         for g in grids.order_by("code"):
             rgrids = sorted((r for r in g.responsibility_grids.all() if r.inspector_id), key=lambda r: r.code)
@@ -328,7 +338,7 @@ class World:
         gen = np.random.default_rng(seed)
         bounds = [
             (float(g["min_lon"]), float(g["min_lat"]), float(g["max_lon"]), float(g["max_lat"]))
-            for g in Grid.objects.values("min_lon", "min_lat", "max_lon", "max_lat")
+            for g in self._grid_qs.values("min_lon", "min_lat", "max_lon", "max_lat")
         ]
         x0, y0 = min(b[0] for b in bounds), min(b[1] for b in bounds)
         x1, y1 = max(b[2] for b in bounds), max(b[3] for b in bounds)
