@@ -215,7 +215,7 @@ class _Plan:
         self.columns["category_id"] = self._lookup(cells, "category", categories, _("未知的问题类别"), ambiguous)
         units, ambiguous_units = _units()
         self.columns["handling_unit_id"] = self._lookup(
-            cells, "handling_unit", units, _("未知的处置单位"), ambiguous_units, optional=True
+            cells, "handling_unit", units, _("未知的处置单位"), ambiguous_units
         )
         for name in ("created_at", "filed_at", "closed_at"):
             self.columns[name] = self._times(cells, name)
@@ -223,7 +223,7 @@ class _Plan:
         self._locate(cells, n)
         self._check_duplicates()
 
-    def _lookup(self, cells, name, table, unknown, ambiguous=frozenset(), *, optional=False) -> list:
+    def _lookup(self, cells, name, table, unknown, ambiguous=frozenset()) -> list:
         out = []
         get = table.get
         for k, v in enumerate(cells[name]):
@@ -331,13 +331,13 @@ class _Plan:
                 cursor.execute(f"SELECT external_id, channel FROM {table} WHERE external_id = ANY(%s)", [unique])
                 existing.update(cursor.fetchall())
             else:
-                # external_id has no index: each statement reads the table once, so few, large ones.
-                size = max(1, min(30_000, (connection.features.max_query_params or 999) - 1))
-                for i in range(0, len(unique), size):
-                    chunk = unique[i : i + size]
-                    marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(f"SELECT external_id, channel FROM {table} WHERE external_id IN ({marks})", chunk)
-                    existing.update(cursor.fetchall())
+                # external_id has no index, so one statement (one read of the table) with the ids
+                # as one JSON parameter: SQLite allows only 999 placeholders.
+                cursor.execute(
+                    f"SELECT external_id, channel FROM {table} WHERE external_id IN (SELECT value FROM json_each(%s))",
+                    [json.dumps(unique)],
+                )
+                existing.update(cursor.fetchall())
         self.keep = [k for k, key in enumerate(zip(ids, channels, strict=True)) if key not in existing]
 
     def write(self, now: datetime, *, source: str) -> list[int]:

@@ -180,6 +180,19 @@ class ImporterTests(ImportTestCase):
             cases_import(path=path)
         self.assertEqual([str(e) for e in raised.exception.errors], ["第 1 行 原案件编号 缺少这一列"])
 
+    def test_it_asks_for_a_code_when_a_name_names_two_categories(self):
+        from civicgrid.catalog.models import Category, Kind
+
+        Category.objects.create(key="local:road-2", kind=Kind.COMPONENT, name="道路破损")
+        path = self.csv_file([row("OLD-1")])
+        with self.assertRaises(CaseImportError) as raised:
+            cases_import(path=path)
+        self.assertEqual([str(e) for e in raised.exception.errors], ["第 2 行 问题类别 “道路破损”对应多个，请填写编码"])
+
+    def test_it_accepts_a_file_with_only_the_header(self):
+        result = cases_import(path=self.csv_file([]))
+        self.assertEqual((result.rows, result.imported, result.skipped), (0, 0, 0))
+
     def test_it_skips_rows_already_imported(self):
         path = self.csv_file([row("OLD-1"), row("OLD-2")])
         cases_import(path=path)
