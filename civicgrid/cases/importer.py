@@ -67,6 +67,7 @@ HEADERS = list(LABELS.values())
 STATUSES = {"已结案": Status.CLOSED, "已作废": Status.VOIDED, "closed": Status.CLOSED, "voided": Status.VOIDED}
 MAX_LENGTH = {"external_id": 64, "address": 256, "description": 4000}
 SHOWN_ERRORS = 50
+IMPORT_LOCK = 7_360_725  # PostgreSQL advisory lock key: one case import at a time
 BATCH = 5000
 _LOOSE_TIME = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}))?(?:\.\d+)?)?$"
@@ -114,6 +115,11 @@ def cases_import(*, path: str | Path, dry_run: bool = False, now: datetime | Non
     if plan.errors:
         raise CaseImportError(plan.errors)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Two imports of one file at once would both find its rows new: one waits for the
+            # other's commit here. (SQLite's write lock, taken when the transaction begins, does it.)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
         plan.skip_existing()
         result = ImportResult(len(plan.rows), len(plan.keep), len(plan.rows) - len(plan.keep), dry_run)
         if not dry_run and plan.keep:
