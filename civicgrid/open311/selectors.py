@@ -3,15 +3,17 @@ spec lays them out (documents for civicgrid.open311.formats)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from civicgrid.cases.models import Attachment, Case, CaseEvent
 from civicgrid.cases.workflow import Status
 from civicgrid.catalog.models import Category
 from civicgrid.open311.formats import Many
-from civicgrid.open311.models import ServiceAttribute, Submission
+from civicgrid.open311.models import ServiceAttribute
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 
@@ -123,106 +125,169 @@ def service_definition(category: Category) -> dict:
 
 def published_cases() -> QuerySet[Case]:
     """Cases the interface shows: every case filed under a public category."""
-    return (
-        Case.objects.filter(category__is_public=True)
-        .select_related("category", "handling_unit", "open311_submission")
-        .prefetch_related(
-            Prefetch(
-                "attachments",
-                queryset=Attachment.objects.filter(kind=Attachment.Kind.BEFORE).order_by("created_at", "id"),
-                to_attr="before_photos",
-            )
-        )
-    )
+    return Case.objects.filter(category__is_public=True)
 
 
-def _submission(case: Case) -> Submission | None:
-    try:
-        return case.open311_submission
-    except Submission.DoesNotExist:
-        return None
+# What a <request> shows, read as plain rows: a page holds up to 1,000 requests, and model
+# instances (with their related rows and the photos' prefetch) were most of its time.
+REQUEST_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "category_id",
+    "category__name",
+    "description",
+    "handling_unit__name",
+    "stage",
+    "address",
+    "lat",
+    "lon",
+    "open311_submission__id",
+    "open311_submission__address_id",
+    "open311_submission__media_url",
+)
+EXTENSION_COLUMNS = ("channel", "open311_submission__attributes")
+# The times, read as text: Django's loader of PostgreSQL's timestamptz parses each value in
+# Python (some 10 µs, and a page has 3,000 of them, 8,000 with the notes); fromisoformat does it
+# in C. See _w3c.
+TIME_COLUMNS = {"requested": "created_at", "updated": "updated_at", "closed": "closed_at", "deadline": "stage_deadline"}
 
 
-def _media_url(case: Case, submission: Submission | None, absolute) -> str:
+def _text(field: str) -> Cast:
+    return Cast(field, output_field=TextField())
+
+
+def request_rows(qs: QuerySet[Case], *, extensions: bool) -> list[dict]:
+    columns = REQUEST_COLUMNS + EXTENSION_COLUMNS if extensions else REQUEST_COLUMNS
+    return list(qs.values(*columns, **{alias: _text(field) for alias, field in TIME_COLUMNS.items()}))
+
+
+def _w3c_from_text(tz):
+    """A W3C datetime in `tz` from a time read as text: PostgreSQL writes the offset
+    (2026-11-30 01:30:00.123+00), SQLite stores UTC without one."""
+
+    def w3c(text: str | None) -> str | None:
+        if text is None:
+            return None
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(tz).isoformat(timespec="seconds")
+
+    return w3c
+
+
+def request_documents(rows: list[dict], *, absolute, extensions: bool) -> list[dict]:
+    """The <request> documents of GET requests for `rows` (of request_rows): the spec's fields in
+    the spec's order (plus extensions). The photos, the notes and the questions of the whole page
+    are read in one query each, and only when a row needs them."""
+    submitted = [row["id"] for row in rows if row["open311_submission__id"] is not None]
     # Photos are shown only for cases the public sent through this interface.
-    if submission is not None and case.before_photos:
-        return absolute(f"media/{case.before_photos[0].pk}.jpg")
-    return submission.media_url if submission is not None else ""
-
-
-def request_document(
-    case: Case, *, absolute, extensions: bool, notes: list[CaseEvent] | None = None, labels: dict | None = None
-) -> dict:
-    """One <request> of GET requests: the spec's fields in the spec's order (plus extensions)."""
-    submission = _submission(case)
-    closed = case.status in CLOSED_STATUSES
-    updated = case.closed_at if case.status == Status.CLOSED and case.closed_at else case.updated_at
-    document = {
-        "service_request_id": case.number,
-        "status": open311_status(case.status),
-        "status_notes": str(Status(case.status).label),
-        "service_name": case.category.name,
-        "service_code": str(case.category_id),
-        "description": case.description,
-        "agency_responsible": case.handling_unit.name if case.handling_unit_id else "",
-        "service_notice": "",
-        "requested_datetime": case.created_at,
-        "updated_datetime": updated,
-        # The handling stage's deadline is the expected fulfilment (the category's time limit).
-        "expected_datetime": case.stage_deadline if case.stage == "handle" and not closed else None,
-        "address": case.address,
-        "address_id": submission.address_id if submission else "",
-        "zipcode": "",
-        "lat": case.lat,
-        "long": case.lon,
-        "media_url": _media_url(case, submission, absolute),
-    }
-    if extensions:
-        document["detailed_status"] = DETAILED_STATUS.get(case.status, "PENDING")
-        answers = submission.attributes if submission else {}
-        document["attributes"] = Many(
-            "attributes",
-            "attribute",
-            [
-                {
-                    "label": (labels or {}).get((case.category_id, code), ""),
-                    "name": code,
-                    "value": ",".join(value) if isinstance(value, list) else value,
-                    "code": code,
-                }
-                for code, value in answers.items()
-            ],
-        )
-        document["extended_attributes"] = {
-            "channel": case.channel,
-            "civicgrid_status": case.status,
-            "civicgrid_status_name": str(Status(case.status).label),
-            "media_urls": Many(
-                "media_urls", "media_url", [absolute(f"media/{photo.pk}.jpg") for photo in case.before_photos]
-            )
-            if submission is not None
-            else Many("media_urls", "media_url", []),
+    photos = _photos_by_case(submitted) if submitted else {}
+    notes = notes_by_case([row["id"] for row in rows]) if extensions and rows else {}
+    answered = [row["category_id"] for row in rows if extensions and row["open311_submission__attributes"]]
+    labels = attribute_labels(answered) if answered else {}
+    status_label = {value: str(label) for value, label in Status.choices}
+    action_label: dict[str, str] = {}
+    w3c = _w3c_from_text(timezone.get_current_timezone())
+    documents = []
+    for row in rows:
+        status = row["status"]
+        closed = status in CLOSED_STATUSES
+        submitted = row["open311_submission__id"] is not None
+        own_photos = photos.get(row["id"], ())
+        if own_photos:
+            media_url = absolute(f"media/{own_photos[0]}.jpg")
+        else:
+            media_url = row["open311_submission__media_url"] if submitted else ""
+        updated = row["closed"] if status == Status.CLOSED and row["closed"] else row["updated"]
+        document = {
+            "service_request_id": row["number"],
+            "status": "closed" if closed else "open",
+            "status_notes": status_label[status],
+            "service_name": row["category__name"],
+            "service_code": str(row["category_id"]),
+            "description": row["description"],
+            "agency_responsible": row["handling_unit__name"] or "",
+            "service_notice": "",
+            "requested_datetime": w3c(row["requested"]),
+            "updated_datetime": w3c(updated),
+            # The handling stage's deadline is the expected fulfilment (the category's time limit).
+            "expected_datetime": w3c(row["deadline"]) if row["stage"] == "handle" and not closed else None,
+            "address": row["address"],
+            "address_id": row["open311_submission__address_id"] if submitted else "",
+            "zipcode": "",
+            "lat": row["lat"],
+            "long": row["lon"],
+            "media_url": media_url,
         }
-        document["notes"] = Many("notes", "note", [note_document(event) for event in notes or []])
-    return document
+        if extensions:
+            category_id = row["category_id"]
+            answers = row["open311_submission__attributes"] if submitted else None
+            document["detailed_status"] = DETAILED_STATUS.get(status, "PENDING")
+            document["attributes"] = Many(
+                "attributes",
+                "attribute",
+                [
+                    {
+                        "label": labels.get((category_id, code), ""),
+                        "name": code,
+                        "value": ",".join(value) if isinstance(value, list) else value,
+                        "code": code,
+                    }
+                    for code, value in (answers or {}).items()
+                ],
+            )
+            document["extended_attributes"] = {
+                "channel": row["channel"],
+                "civicgrid_status": status,
+                "civicgrid_status_name": status_label[status],
+                "media_urls": Many("media_urls", "media_url", [absolute(f"media/{pk}.jpg") for pk in own_photos]),
+            }
+            document["notes"] = Many(
+                "notes", "note", [_note(event, status_label, action_label, w3c) for event in notes.get(row["id"], ())]
+            )
+        documents.append(document)
+    return documents
 
 
-def note_document(event: CaseEvent) -> dict:
+def _photos_by_case(case_ids: list[int]) -> dict[int, list[int]]:
+    rows = (
+        Attachment.objects.filter(case_id__in=case_ids, kind=Attachment.Kind.BEFORE)
+        .order_by("case_id", "created_at", "id")
+        .values_list("case_id", "id")
+    )
+    by_case: dict[int, list[int]] = {}
+    for case_id, pk in rows:
+        by_case.setdefault(case_id, []).append(pk)
+    return by_case
+
+
+def _note(event: tuple, status_label: dict[str, str], action_label: dict[str, str], w3c) -> dict:
     # The public history: what happened and when, never the staff's free-text note or names.
-    if event.action == "report":
+    action, from_status, to_status, at = event
+    if action == "report":
         kind, text = "opened", "上报"
     else:
-        kind = "status_change" if event.from_status != event.to_status else "update"
-        text = event.action_label
-    if event.to_status in Status.values and str(Status(event.to_status).label) != text:
-        text = f"{text}（{Status(event.to_status).label}）"
-    return {"datetime": event.at, "description": text, "type": kind}
+        kind = "status_change" if from_status != to_status else "update"
+        if action not in action_label:
+            action_label[action] = CaseEvent(action=action).action_label
+        text = action_label[action]
+    if to_status in status_label and status_label[to_status] != text:
+        text = f"{text}（{status_label[to_status]}）"
+    return {"datetime": w3c(at), "description": text, "type": kind}
 
 
-def notes_by_case(case_ids: list[int]) -> dict[int, list[CaseEvent]]:
-    by_case: dict[int, list[CaseEvent]] = {pk: [] for pk in case_ids}
-    for event in CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "at", "id"):
-        by_case[event.case_id].append(event)
+def notes_by_case(case_ids: list[int]) -> dict[int, list[tuple]]:
+    """(action, from_status, to_status, at as text) of each case's events, oldest first."""
+    by_case: dict[int, list[tuple]] = {}
+    rows = (
+        CaseEvent.objects.filter(case_id__in=case_ids)
+        .order_by("case_id", "at", "id")
+        .values_list("case_id", "action", "from_status", "to_status", _text("at"))
+    )
+    for case_id, *event in rows:
+        by_case.setdefault(case_id, []).append(tuple(event))
     return by_case
 
 

@@ -205,21 +205,12 @@ def _get_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     else:
         qs = _filtered(params, qs, max_days)
     offset = (page - 1) * page_size
-    cases = list(qs.order_by("-created_at", "-id")[offset : offset + page_size])
-    return render_many(fmt, Many("service_requests", "request", _documents(request, cases, extensions)))
+    rows = selectors.request_rows(qs.order_by("-created_at", "-id")[offset : offset + page_size], extensions=extensions)
+    return render_many(fmt, Many("service_requests", "request", _documents(request, rows, extensions)))
 
 
-def _documents(request: HttpRequest, cases: list, extensions: bool) -> list[dict]:
-    # With extensions, the notes and the questions of the whole page are read in one query each.
-    notes = selectors.notes_by_case([c.pk for c in cases]) if extensions else {}
-    labels = selectors.attribute_labels([c.category_id for c in cases]) if extensions and cases else {}
-    absolute = _absolute(request)
-    return [
-        selectors.request_document(
-            case, absolute=absolute, extensions=extensions, notes=notes.get(case.pk), labels=labels
-        )
-        for case in cases
-    ]
+def _documents(request: HttpRequest, rows: list[dict], extensions: bool) -> list[dict]:
+    return selectors.request_documents(rows, absolute=_absolute(request), extensions=extensions)
 
 
 def _filtered(params, qs, max_days: int):
@@ -275,10 +266,11 @@ def _absolute(request: HttpRequest):
 
 @_only("GET", "HEAD")
 def request_detail(request: HttpRequest, fmt: str, service_request_id: str) -> HttpResponse:
-    case = selectors.published_cases().filter(number=service_request_id).first()
-    if case is None:
+    extensions = _true(request.GET, "extensions")
+    rows = selectors.request_rows(selectors.published_cases().filter(number=service_request_id), extensions=extensions)
+    if not rows:
         raise _BadRequest(404, f"service_request_id {service_request_id} not found")
-    items = _documents(request, [case], _true(request.GET, "extensions"))
+    items = _documents(request, rows, extensions)
     return render_many(fmt, Many("service_requests", "request", items))
 
 
