@@ -100,6 +100,8 @@ class Scope:
 
 
 EVERYTHING = Scope()
+# A region code's first six digits are its county (GB/T 2260).
+COUNTY_DIGITS = 6
 
 
 #
@@ -317,8 +319,14 @@ def _fact_where(actions, period: Period, scope: Scope, *, role: str | None = Non
         connection.ops.adapt_datetimefield_value(period.end),
     ]
     if scope.region_prefix:
-        where.append("SUBSTR(f.region_code, 1, %s) = %s")
-        params += [len(scope.region_prefix), scope.region_prefix]
+        # The county's six digits as written in the evalfact_county_action_at index, so that a
+        # county's (or street's, community's) month is a range of it, not of every county's.
+        substr = "SUBSTR" if connection.vendor == "sqlite" else "SUBSTRING"  # as Django's Substr writes it
+        where.append(f"{substr}(f.region_code, 1, {COUNTY_DIGITS}) = %s")
+        params.append(scope.region_prefix[:COUNTY_DIGITS])
+        if len(scope.region_prefix) > COUNTY_DIGITS:
+            where.append("SUBSTR(f.region_code, 1, %s) = %s")
+            params += [len(scope.region_prefix), scope.region_prefix]
     if role is not None:
         where.append("f.actor_role = %s")
         params.append(str(role))
