@@ -40,6 +40,7 @@ from civicgrid.cases.templatetags import case_tags
 from civicgrid.cases.workflow import TERMINAL, Action, Status, actions_available
 from civicgrid.catalog.models import Category
 from civicgrid.core.htmx import htmx_partial
+from civicgrid.core.keyset import BadCursor, keyset_page
 from civicgrid.core.models import Role
 
 PAGE_SIZE = 50
@@ -105,19 +106,30 @@ def workbench(request: HttpRequest) -> HttpResponse:
     # In the queue's order: soonest deadline first (cases without a limit after them), or for
     # "all" the newest first.
     qs = qs.select_related("category", "handling_unit")
-    paginator = Paginator(qs, PAGE_SIZE)
-    if key in counts and not error and not any(request.GET.get(f) for f in selectors.FILTER_FIELDS):
-        # The tab's count is this list's count when no filter applies: do not count it twice.
-        paginator.count = counts[key]
-    page = paginator.get_page(request.GET.get("page"))
-    cases, now = list(page.object_list), timezone.now()
+    if key == "all":
+        # Every case in scope, newest first: paged by cursor, not counted (see civicgrid.core.keyset).
+        try:
+            page = keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
+        except BadCursor:
+            page = keyset_page(qs, None, PAGE_SIZE)
+        cases = page.items
+    else:
+        paginator = Paginator(qs, PAGE_SIZE)
+        if key in counts and not error and not any(request.GET.get(f) for f in selectors.FILTER_FIELDS):
+            # The tab's count is this list's count when no filter applies: do not count it twice.
+            paginator.count = counts[key]
+        page = paginator.get_page(request.GET.get("page"))
+        cases = list(page.object_list)
+    now = timezone.now()
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("cursor", None)
     params["queue"] = key
     context = {
         "queues": [{"key": q.key, "label": q.label, "count": counts.get(q.key)} for q in queues],
         "queue": key,
         "page": page,
+        "keyset": key == "all",
         "cases": cases,
         "rows": _rows(cases, now),
         "error": error,
