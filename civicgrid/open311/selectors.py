@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db.models import Max, QuerySet, TextField
+from django.db import connection
+from django.db.models import BooleanField, Max, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -251,9 +253,19 @@ def request_documents(rows: list[dict], *, absolute, extensions: bool) -> list[d
     return documents
 
 
+def _of_cases(model, case_ids: list[int]):
+    """The rows of `model` whose case is one of `case_ids` (up to 1,000). On PostgreSQL as one
+    array parameter (case_id = ANY(%s)): 1,000 placeholders cost psycopg some 12 ms to send."""
+    if connection.vendor == "postgresql":
+        column = f'"{model._meta.db_table}"."case_id"'
+        return model.objects.filter(RawSQL(f"{column} = ANY(%s)", [case_ids], output_field=BooleanField()))
+    return model.objects.filter(case_id__in=case_ids)
+
+
 def _photos_by_case(case_ids: list[int]) -> dict[int, list[int]]:
     rows = (
-        Attachment.objects.filter(case_id__in=case_ids, kind=Attachment.Kind.BEFORE)
+        _of_cases(Attachment, case_ids)
+        .filter(kind=Attachment.Kind.BEFORE)
         .order_by("case_id", "created_at", "id")
         .values_list("case_id", "id")
     )
@@ -282,7 +294,7 @@ def notes_by_case(case_ids: list[int]) -> dict[int, list[tuple]]:
     """(action, from_status, to_status, at as text) of each case's events, oldest first."""
     by_case: dict[int, list[tuple]] = {}
     rows = (
-        CaseEvent.objects.filter(case_id__in=case_ids)
+        _of_cases(CaseEvent, case_ids)
         .order_by("case_id", "at", "id")
         .values_list("case_id", "action", "from_status", "to_status", _text("at"))
     )
