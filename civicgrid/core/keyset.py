@@ -38,8 +38,18 @@ class KeysetPage:
 
 
 def encode(direction: str, row) -> str:
-    raw = f"{direction}{row.created_at.isoformat()}|{row.pk}"
+    return encode_key(direction, row.created_at, row.pk)
+
+
+def encode_key(direction: str, created_at: datetime, pk: int) -> str:
+    raw = f"{direction}{created_at.isoformat()}|{pk}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def older_than(created_at: datetime, pk: int) -> Q:
+    """Rows after (created_at, pk) in newest-first order. created_at <= t bounds the index
+    range; the OR only drops the ties already shown."""
+    return (Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)) & Q(created_at__lte=created_at)
 
 
 def decode(cursor: str) -> tuple[str, datetime, int]:
@@ -63,12 +73,7 @@ def keyset_page(qs: QuerySet, cursor: str | None, size: int) -> KeysetPage:
         return KeysetPage(items, encode(OLDER, items[-1]) if len(rows) > size else None, None)
     direction, created_at, pk = decode(cursor)
     if direction == OLDER:
-        # created_at <= t bounds the index range; the OR only drops the ties already shown.
-        rows = list(
-            qs.filter(
-                Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk), created_at__lte=created_at
-            ).order_by("-created_at", "-id")[: size + 1]
-        )
+        rows = list(qs.filter(older_than(created_at, pk)).order_by("-created_at", "-id")[: size + 1])
         items = rows[:size]
         more_older = len(rows) > size
         return KeysetPage(

@@ -164,17 +164,18 @@ def request_rows(qs: QuerySet[Case], *, extensions: bool) -> list[dict]:
     return list(qs.values(*columns, **{alias: _text(field) for alias, field in TIME_COLUMNS.items()}))
 
 
+def time_from_text(text: str) -> datetime:
+    """A time read as text: PostgreSQL writes the offset (2026-11-30 01:30:00.123+00), SQLite
+    stores UTC without one."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _w3c_from_text(tz):
-    """A W3C datetime in `tz` from a time read as text: PostgreSQL writes the offset
-    (2026-11-30 01:30:00.123+00), SQLite stores UTC without one."""
+    """A W3C datetime in `tz` from a time read as text."""
 
     def w3c(text: str | None) -> str | None:
-        if text is None:
-            return None
-        value = datetime.fromisoformat(text)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(tz).isoformat(timespec="seconds")
+        return time_from_text(text).astimezone(tz).isoformat(timespec="seconds") if text is not None else None
 
     return w3c
 

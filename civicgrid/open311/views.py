@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from civicgrid.audit.context import client_ip
 from civicgrid.cases.models import Attachment
+from civicgrid.core import keyset
 from civicgrid.open311 import conf, selectors
 from civicgrid.open311.formats import Many, errors, render, render_many
 from civicgrid.open311.models import Submission
@@ -204,9 +205,32 @@ def _get_requests(request: HttpRequest, fmt: str) -> HttpResponse:
         qs = qs.filter(number__in=ids[:cap])
     else:
         qs = _filtered(params, qs, max_days)
-    offset = (page - 1) * page_size
-    rows = selectors.request_rows(qs.order_by("-created_at", "-id")[offset : offset + page_size], extensions=extensions)
-    return render_many(fmt, Many("service_requests", "request", _documents(request, rows, extensions)))
+    qs = qs.order_by("-created_at", "-id")
+    cursor = _arg(params, "cursor")
+    if cursor:
+        # The extension for deep pages: the cursor of a Link header, instead of page=N (which
+        # reads every request before the page: page 20 of a 30-day window took 139 ms).
+        try:
+            direction, created_at, pk = keyset.decode(cursor)
+        except keyset.BadCursor:
+            direction = None
+        if direction != keyset.OLDER:
+            raise _BadRequest(400, "cursor is not valid: start again without it, then follow the Link header")
+        window = qs.filter(keyset.older_than(created_at, pk))[:page_size]
+    else:
+        offset = (page - 1) * page_size
+        window = qs[offset : offset + page_size]
+    rows = selectors.request_rows(window, extensions=extensions)
+    response = render_many(fmt, Many("service_requests", "request", _documents(request, rows, extensions)))
+    if len(rows) == page_size and not ids:
+        # A full page: the next one, by cursor (RFC 8288 Link, rel="next").
+        last = rows[-1]
+        after = keyset.encode_key(keyset.OLDER, selectors.time_from_text(last["requested"]), last["id"])
+        query = params.copy()
+        query.pop("page", None)
+        query["cursor"] = after
+        response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
+    return response
 
 
 def _documents(request: HttpRequest, rows: list[dict], extensions: bool) -> list[dict]:

@@ -122,3 +122,29 @@ class ApiTests(KeysetTestCase):
         self.get("/api/v1/cases/?cursor=&ordering=stage_deadline", 400)
         self.get("/api/v1/cases/?cursor=&queue=dispatch", 400)
         self.get("/api/v1/cases/?cursor=&queue=all")
+
+
+class Open311Tests(KeysetTestCase):
+    def test_get_requests_pages_by_the_link_header(self):
+        # The cases are a day old: inside the default 90 days.
+        url, seen, pages = "/open311/v2/requests.json?page_size=3", [], 0
+        while url:
+            response = self.client.get(url)
+            self.assertEqual(response.status_code, 200)
+            seen += [item["service_request_id"] for item in response.json()]
+            link = response.headers.get("Link")
+            url = link[1 : link.index(">")].removeprefix("http://testserver") if link else None
+            pages += 1
+        numbers = dict(Case.objects.values_list("pk", "number"))
+        self.assertEqual(seen, [numbers[pk] for pk in self.newest_first])
+        self.assertEqual(pages, 3)
+        # The numbered pages answer the same.
+        self.assertEqual(
+            [i["service_request_id"] for i in self.client.get("/open311/v2/requests.json?page_size=3&page=2").json()],
+            seen[3:6],
+        )
+
+    def test_a_broken_cursor_is_a_400(self):
+        response = self.client.get("/open311/v2/requests.json?cursor=broken")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("cursor", response.json()[0]["description"])
