@@ -60,6 +60,8 @@ class Callback(models.Model):
         verbose_name = _("热线回调")
         verbose_name_plural = _("热线回调")
         ordering = ["-id"]
+        # The sender's batch (status = pending ORDER BY id, services.hotline_callbacks_send) and the
+        # admin's counts by status (selectors), without reading the delivered ones.
         indexes = [models.Index(fields=["status", "id"], name="hotline_callback_status")]
 
     def __str__(self):
