@@ -501,7 +501,7 @@ def restore_indexes(progress: Callable[[str], None] | None = None) -> int:
     if not path.exists():
         return 0
     statements = [line for line in path.read_text().splitlines() if line.strip()]
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _ddl_allowed(cursor):
         if connection.vendor == "postgresql":
             cursor.execute("SET maintenance_work_mem = '512MB'")
         for sql in statements:
@@ -510,6 +510,25 @@ def restore_indexes(progress: Callable[[str], None] | None = None) -> int:
             cursor.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
     path.unlink()
     return len(statements)
+
+
+class _ddl_allowed:
+    """PostgreSQL refuses to change a table's indexes while the transaction holds deferred
+    foreign-key checks on it (a load inside a caller's transaction, e.g. a test): run them now."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.active = connection.vendor == "postgresql" and connection.in_atomic_block
+
+    def __enter__(self):
+        if self.active:
+            self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc):
+        if self.active and exc[0] is None:
+            self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return False
 
 
 class _secondary_indexes_dropped:
@@ -525,7 +544,7 @@ class _secondary_indexes_dropped:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(sql + "\n" for _name, sql in indexes))
         qn = connection.ops.quote_name
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, _ddl_allowed(cursor):
             for name, _sql in indexes:
                 cursor.execute(f"DROP INDEX {qn(name)}")
         return self
