@@ -320,6 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m civicgrid.bench")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("-k", dest="only", default="", help="run only scenarios whose name contains this")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="leave out scenarios whose name contains this (repeatable); the page lists what was left out",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the results page to this file (any run)")
     parser.add_argument(
         "--force-docs",
@@ -335,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
 
     scenarios = [s for s in load_scenarios() if args.only in s.name]
+    left_out = [s.name for s in scenarios if any(text in s.name for text in args.exclude)]
+    scenarios = [s for s in scenarios if s.name not in left_out]
     print(f"Running {len(scenarios)} scenarios, {args.repeats} runs each")
     results = run_scenarios(scenarios, args.repeats)
     print()
@@ -348,11 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     (out_dir / "latest.json").write_text(path.read_text())
     print(f"\nWrote {path}")
-    page = _markdown(payload, results, args.repeats)
+    page = _markdown(payload, results, args.repeats, left_out)
     if args.markdown:
         args.markdown.write_text(page)
         print(f"Wrote {args.markdown}")
-    name = docs_page(payload["machine"], partial=bool(args.only), force=args.force_docs)
+    name = docs_page(payload["machine"], partial=bool(args.only or left_out), force=args.force_docs)
     if name:
         docs = Path(settings.BASE_DIR) / "docs" / name
         docs.write_text(page)
@@ -421,7 +430,7 @@ def describe_machine(machine: dict) -> str:
     )
 
 
-def _markdown(payload: dict, results: list[Result], repeats: int) -> str:
+def _markdown(payload: dict, results: list[Result], repeats: int, left_out: list[str] | None = None) -> str:
     machine = payload["machine"]
     lines = [
         "# Benchmarks",
@@ -447,6 +456,8 @@ def _markdown(payload: dict, results: list[Result], repeats: int) -> str:
             f"| {r.latency_text} | {r.ceiling_text + '/s' if r.ceiling_rate else ''} | {r.ratio_text} "
             f"| {r.target_text} | {r.description} |"
         )
+    if left_out:
+        lines += ["", f"Not run this time (`--exclude`): {', '.join(left_out)}."]
     return "\n".join(lines) + "\n"
 
 

@@ -192,3 +192,12 @@ def test_it_reads_the_cpu_model_and_the_ram(tmp_path):
     assert bench._cpu_model(cpuinfo) == "AMD EPYC 7B13"
     assert bench._ram_gb(meminfo) == 7.8
     assert bench._ram_gb(tmp_path / "missing") is None
+
+
+def test_a_page_says_which_scenarios_were_left_out():
+    page = Result("case page", "pages", "GET /cases/<id>/", rates=[25.0], latencies_ms=[20.0] * 10)
+    text = bench._markdown(
+        {"when": "20261130T150000", "machine": MACHINE}, [page], repeats=3, left_out=["monthly evaluation"]
+    )
+    assert "Not run this time (`--exclude`): monthly evaluation." in text
+    assert "Not run" not in bench._markdown({"when": "20261130T150000", "machine": MACHINE}, [page], repeats=3)
