@@ -106,13 +106,18 @@ def workbench(request: HttpRequest) -> HttpResponse:
     # In the queue's order: soonest deadline first (cases without a limit after them), or for
     # "all" the newest first.
     qs = qs.select_related("category", "handling_unit")
+    list_count = None
     if key == "all":
-        # Every case in scope, newest first: paged by cursor, not counted (see civicgrid.core.keyset).
+        # Every case in scope, newest first: paged by cursor (see civicgrid.core.keyset), and
+        # counted only when filtered (the cockpit's and the evaluation's drill-downs show their
+        # number again); never the whole table.
         try:
             page = keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
         except BadCursor:
             page = keyset_page(qs, None, PAGE_SIZE)
         cases = page.items
+        if not error and any(request.GET.get(f) for f in selectors.FILTER_FIELDS):
+            list_count = qs.count()
     else:
         paginator = Paginator(qs, PAGE_SIZE)
         if key in counts and not error and not any(request.GET.get(f) for f in selectors.FILTER_FIELDS):
@@ -130,6 +135,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "queue": key,
         "page": page,
         "keyset": key == "all",
+        "list_count": list_count,
         "cases": cases,
         "rows": _rows(cases, now),
         "error": error,

@@ -94,6 +94,8 @@ class WorkbenchTests(KeysetTestCase):
         # A broken cursor shows the first page.
         response = self.client.get("/cases/?queue=all&cursor=broken")
         self.assertEqual([c.pk for c in response.context["cases"]], self.newest_first[:3])
+        # Filtered (the cockpit's and the evaluation's drill-downs), the list is counted.
+        self.assertContains(self.client.get("/cases/?queue=all&channel=inspector"), "共 7 件")
 
 
 class ApiTests(KeysetTestCase):
