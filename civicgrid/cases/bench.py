@@ -498,10 +498,19 @@ def _queue_scenario(key: str, page: int | None = None) -> Scenario:
     path = _queue_path(key, page)
 
     def setup() -> None:
+        nonlocal path
         from civicgrid.cases.selectors import QUEUES, queues_for
         from civicgrid.core.models import User
 
         _setup_pages()
+        if key == "all" and page:
+            # 全部案件 pages by keyset: page N is the cursor after row (N - 1) × 50, as the
+            # 下一页 links would reach it.
+            from civicgrid.core import keyset
+
+            user = User.objects.get(username=username)
+            row = _queue(user, key).values_list("created_at", "id")[(page - 1) * 50 - 1]
+            path = f"/cases/?queue={key}&cursor={keyset.encode_key(keyset.OLDER, *row)}"
         if set(QUEUES) != set(QUEUE_USERS):
             print(f"    queues without a scenario or gone: {sorted(set(QUEUES) ^ set(QUEUE_USERS))}", flush=True)
         if key not in {q.key for q in queues_for(User.objects.get(username=username))}:
@@ -520,7 +529,7 @@ def _queue_scenario(key: str, page: int | None = None) -> Scenario:
             return _selector_timings(lambda user, _k: list(_queue(user, key)[offset : offset + 50]), username)
         return _get_pages([path] * PAGE_REQUESTS, username)
 
-    where = f", page {page} (rows {(page - 1) * 50 + 1:,}–{page * 50:,}: offsets get slow)" if page else ""
+    where = f", page {page} (rows {(page - 1) * 50 + 1:,}–{page * 50:,}, by its 下一页 cursor)" if page else ""
     return Scenario(
         name=f"queue {key}{f' page {page}' if page else ''} ({username})",
         unit="pages",
@@ -529,7 +538,8 @@ def _queue_scenario(key: str, page: int | None = None) -> Scenario:
         ceiling=SEQUENTIAL_CEILING,
         targets=PAGE_TARGETS,
         description=(
-            f"GET {path} ({label}{where}) as the demo {username} (logged-in session cookie), {PAGE_REQUESTS} "
+            f"GET {path if not page else f'/cases/?queue={key}&cursor=…'} ({label}{where}) as the demo {username} "
+            f"(logged-in session cookie), {PAGE_REQUESTS} "
             "sequential requests through the same gunicorn: the full workbench page, with the tab counts. "
             f"{describe_targets(PAGE_TARGETS)}"
         ),

@@ -7,6 +7,7 @@ behind it always agree.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -159,8 +160,27 @@ def case_filter(qs: QuerySet[Case], params, now: datetime | None = None) -> Quer
         end = datetime.combine(_date(value["date_to"], "date_to"), time.min, tz) + timedelta(days=1)
         qs = qs.filter(created_at__lt=end)
     if value["q"]:
-        qs = qs.filter(Q(number__icontains=value["q"]) | Q(address__icontains=value["q"]))
+        qs = qs.filter(search_q(value["q"]))
     return qs
+
+
+_NUMBER_START = re.compile(r"^\d{6}-")
+
+
+def search_q(term: str) -> Q:
+    """The workbench search: a case number, or a word of the address.
+
+    A term that starts like a case number (six digits and a dash: 360725-2026-000123, or the
+    start of one) is looked up on the number's unique index as a range; a term with a digit in
+    the number (a part of one) or the address; any other term in the address (a street, a
+    community, a landmark). PostgreSQL serves the "contains" from trigram indexes
+    (case_number_trgm, case_address_trgm, migration 0008) for terms of three characters or more.
+    """
+    if _NUMBER_START.match(term):
+        return Q(number__gte=term, number__lt=term + "\U0010ffff")
+    if any(c.isdigit() for c in term):  # a part of a number (case_number_trgm) or a house number
+        return Q(number__icontains=term) | Q(address__icontains=term)
+    return Q(address__icontains=term)
 
 
 #
