@@ -426,10 +426,20 @@ def _setup_pages() -> None:
         return
     _ensure_data()
     _state.session = _login("dispatcher")
-    bounds = Case.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    from civicgrid.core.models import User
+
+    # Random cases the dispatcher may open: on a platform of several counties, their county's.
+    visible = Case.objects.visible_to(User.objects.get(username="dispatcher"))
+    bounds = visible.aggregate(lo=Min("id"), hi=Max("id"))
     rng = random.Random(7)
-    picks = [rng.randint(bounds["lo"] or 0, bounds["hi"] or 0) for _ in range(PAGE_REQUESTS * 3)]
-    _state.case_ids = list(Case.objects.filter(pk__in=picks).values_list("pk", flat=True))[:PAGE_REQUESTS]
+    _state.case_ids = []
+    for _attempt in range(20):
+        picks = [rng.randint(bounds["lo"] or 0, bounds["hi"] or 0) for _ in range(PAGE_REQUESTS * 10)]
+        _state.case_ids += list(visible.filter(pk__in=picks).values_list("pk", flat=True))
+        if len(_state.case_ids) >= PAGE_REQUESTS:
+            break
+    rng.shuffle(_state.case_ids)
+    _state.case_ids = _state.case_ids[:PAGE_REQUESTS]
     status, _ = _request("GET", "/cases/?queue=dispatch", headers=_cookie())
     if status != 200 or not _state.case_ids:
         print(f"    GET /cases/?queue=dispatch answered {status}: measuring the selectors instead", flush=True)
