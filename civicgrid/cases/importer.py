@@ -337,7 +337,7 @@ class _Plan:
                 cursor.execute(f"SELECT external_id, channel FROM {table} WHERE external_id = ANY(%s)", [unique])
                 existing.update(cursor.fetchall())
             else:
-                # external_id has no index, so one statement (one read of the table) with the ids
+                # One statement with all the ids (external_id is indexed: case_external_id)
                 # as one JSON parameter: SQLite allows only 999 placeholders.
                 cursor.execute(
                     f"SELECT external_id, channel FROM {table} WHERE external_id IN (SELECT value FROM json_each(%s))",

@@ -180,9 +180,12 @@ class Case(models.Model):
             # Every status queue page and its tab count (selectors.queue_cases: status IN …, ORDER
             # BY stage_deadline), 超期 (stage_deadline < now), the sweep of overdue cases.
             models.Index(fields=["status", "stage_deadline"], name="case_status_deadline"),
-            # Region-scoped queues (street offices: region_code LIKE '3607251%'). PostgreSQL uses
-            # it only where the database collation is "C": elsewhere those queues use the others.
+            # Region-scoped lists and queues: a county's or street's cases as the range
+            # region_code >= '360725' AND < '360726' (CaseQuerySet.in_region), then the status.
             models.Index(fields=["region_code", "status"], name="case_region_status"),
+            # The case import's re-import check (external_id = ANY(…)) and a 12345 work order's
+            # case: without it, every import read the whole table once.
+            models.Index(fields=["external_id"], name="case_external_id"),
             # A unit's queues (待签收, 待处置: handling_unit = … AND status …) and its tab counts.
             models.Index(fields=["handling_unit", "status"], name="case_unit_status"),
             # An inspector's verify and check tasks (assignee = … AND status = …).
