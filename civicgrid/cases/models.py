@@ -180,9 +180,11 @@ class Case(models.Model):
             # Every status queue page and its tab count (selectors.queue_cases: status IN …, ORDER
             # BY stage_deadline), 超期 (stage_deadline < now), the sweep of overdue cases.
             models.Index(fields=["status", "stage_deadline"], name="case_status_deadline"),
-            # Region-scoped lists and queues: a county's or street's cases as the range
-            # region_code >= '360725' AND < '360726' (CaseQuerySet.in_region), then the status.
-            models.Index(fields=["region_code", "status"], name="case_region_status"),
+            # A county's (or street's) queues and their tab counts: status IN (…) AND region_code
+            # in the range [360725, 360726) (CaseQuerySet.in_region). Status first: with the
+            # region first, a county's 待处置 count read its million index entries (230 ms at
+            # 10,000,000 cases) instead of the few thousand open ones.
+            models.Index(fields=["status", "region_code"], name="case_status_region"),
             # The case import's re-import check (external_id = ANY(…)) and a 12345 work order's
             # case: without it, every import read the whole table once.
             models.Index(fields=["external_id"], name="case_external_id"),
