@@ -71,6 +71,23 @@ class CockpitBrowserTests(ChromiumTestCase):
         # A TransactionTestCase empties the database after each test: build the demo per test.
         call_command("demo", cases=DEMO_CASES, verbosity=0)
         self.problems: list[str] = []
+        # The cockpit's day and month are those of two days before this month began, at 15:00:
+        # in the first hours of a month "this month" holds almost nothing to draw (the tests
+        # failed at 00:40 on the 1st, Beijing time). The history goes up to the real now.
+        from datetime import datetime, time, timedelta
+        from types import SimpleNamespace
+        from unittest import mock
+
+        from django.utils import timezone
+
+        from civicgrid.cockpit import selectors
+
+        local = timezone.localtime()
+        first = datetime.combine(local.date().replace(day=1), time(15), local.tzinfo)
+        fake = SimpleNamespace(now=lambda: first - timedelta(days=2))
+        patcher = mock.patch.object(selectors, "timezone", fake)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def open_cockpit(self, viewport: dict):
         context = self.browser.new_context(viewport=viewport, locale="zh-CN")
