@@ -475,22 +475,22 @@ def _index_file():
     return Path(settings.VAR_DIR) / "bulk-indexes.sql"
 
 
-def _secondary_indexes() -> list[tuple[str, str]]:
-    """(name, CREATE INDEX statement) of the bulk tables' indexes that no constraint owns."""
+def secondary_indexes(tables=BULK_TABLES) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of the tables' indexes that no constraint owns."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
                 "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
                 "WHERE c.conname = i.indexname) ORDER BY i.tablename, i.indexname",
-                [list(BULK_TABLES)],
+                [list(tables)],
             )
         else:
-            marks = ", ".join(["%s"] * len(BULK_TABLES))
+            marks = ", ".join(["%s"] * len(tables))
             cursor.execute(
                 f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                 f"AND tbl_name IN ({marks}) ORDER BY tbl_name, name",
-                list(BULK_TABLES),
+                list(tables),
             )
         return list(cursor.fetchall())
 
@@ -539,7 +539,7 @@ class _secondary_indexes_dropped:
 
     def __enter__(self):
         restore_indexes(self.rebuild)
-        indexes = _secondary_indexes()
+        indexes = secondary_indexes()
         path = _index_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(sql + "\n" for _name, sql in indexes))
@@ -815,5 +815,3 @@ class ProgressBar:
 def _clock(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-

@@ -46,7 +46,7 @@ class BulkLoadTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         demo_build(seed=2021)
-        cls.indexes = bulk._secondary_indexes()
+        cls.indexes = bulk.secondary_indexes()
         cls.summary = bulk.bulk_load(cases=300, counties=3, seed=7, now=NOW)
 
     def test_each_county_gets_its_share_numbered_from_one(self):
@@ -115,16 +115,16 @@ class BulkLoadTests(TestCase):
         self.assertEqual(case.pk, Case.objects.exclude(pk=case.pk).order_by("-pk").first().pk + 1)
 
     def test_the_indexes_are_back(self):
-        self.assertEqual(bulk._secondary_indexes(), self.indexes)
+        self.assertEqual(bulk.secondary_indexes(), self.indexes)
         self.assertFalse(bulk._index_file().exists())
 
     def test_a_load_stopped_half_way_gets_its_indexes_back(self):
         dropped = bulk._secondary_indexes_dropped(rebuild=None)
         dropped.__enter__()  # as if the process were killed now
-        self.assertEqual(bulk._secondary_indexes(), [])
+        self.assertEqual(bulk.secondary_indexes(), [])
         built = []
         self.assertEqual(bulk.restore_indexes(built.append), len(self.indexes))
-        self.assertEqual(bulk._secondary_indexes(), self.indexes)
+        self.assertEqual(bulk.secondary_indexes(), self.indexes)
         self.assertEqual(len(built), len(self.indexes))
 
     def test_each_county_staff_sees_their_own_county(self):

@@ -9,8 +9,10 @@ actions on old cases), when the facts are refreshed incrementally or rebuilt.
 """
 
 from datetime import UTC, date, datetime, timedelta
+from unittest.mock import patch
 
-from django.test import TestCase
+from django.db import connection
+from django.test import TestCase, TransactionTestCase
 
 from civicgrid.cases.history import history_build
 from civicgrid.cases.models import Case, CaseEvent
@@ -186,3 +188,37 @@ class GeneratedHistoryTests(BothWaysMixin, TestCase):
         facts.refresh()
         history_build(cases=150, seed=12, now=self.NOW + timedelta(days=3), photos=False)
         self.assert_same([month_period(2026, 10), month_period(2026, 11)], [Scope()], self.configs()[:1])
+
+
+class RebuildOutsideATransactionTests(TransactionTestCase):
+    """`rebuild_evaluation` as an operator runs it: on PostgreSQL the chunks are written by two
+    connections into a new table that is then swapped in; on SQLite in one transaction with the
+    indexes dropped meanwhile. Either way the rows and the indexes are what they were."""
+
+    def test_the_rows_and_indexes_are_those_of_a_refresh(self):
+        from civicgrid.cases.bulk import secondary_indexes
+
+        demo_build(seed=2021)
+        history_build(cases=120, seed=13, now=datetime(2026, 11, 20, 2, 0, tzinfo=UTC), photos=False)
+        facts.refresh()
+        columns = [f.attname for f in EvaluationFact._meta.fields]
+        before = list(EvaluationFact.objects.order_by("event_id").values_list(*columns))
+        table = EvaluationFact._meta.db_table
+        indexes = secondary_indexes([table])
+        self.assertIn("evalfact_county_action_at", [name for name, _sql in indexes])
+        seen = []
+        # Small chunks, so that both connections write several.
+        with patch.object(facts, "CHUNK_CASES", 10):
+            rows = facts.rebuild(lambda done, total: seen.append((done, total)), workers=2)
+        self.assertEqual(rows, len(before))
+        self.assertEqual(list(EvaluationFact.objects.order_by("event_id").values_list(*columns)), before)
+        self.assertEqual(secondary_indexes([table]), indexes)
+        self.assertEqual(seen[-1][0], seen[-1][1])  # every case id counted once
+        self.assertEqual(EvaluationFactState.objects.get().last_event_id, CaseEvent.objects.order_by("-id")[0].id)
+        tables = connection.introspection.table_names()
+        self.assertNotIn(f"{table}_rebuild", tables)
+        # The swapped-in table is the one the refresh keeps up to date.
+        case = Case.objects.filter(events__action="close").first()
+        case.delete()
+        facts.refresh()
+        self.assertFalse(EvaluationFact.objects.filter(case_id=case.pk).exists())

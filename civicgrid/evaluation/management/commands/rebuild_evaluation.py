@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from civicgrid.cases.bulk import ProgressBar
 from civicgrid.evaluation import facts
 
 
@@ -13,10 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.monotonic()
-
-        def progress(done: int, total: int) -> None:
-            self.stdout.write(f"  案件编号 {done:>9,} / {total:,}，{time.monotonic() - started:6.0f} 秒")
-            self.stdout.flush()
-
-        rows = facts.rebuild(progress)
+        bar = ProgressBar(lambda text: (self.stdout.write(text, ending=""), self.stdout.flush()), label="件")
+        rows = facts.rebuild(bar)
         self.stdout.write(self.style.SUCCESS(f"评价预汇总：{rows:,} 行，用时 {time.monotonic() - started:.0f} 秒。"))
