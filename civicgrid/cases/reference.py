@@ -1,5 +1,6 @@
 """Reference rows a case write reads every time — the active categories, the stage time
-limits, each grid's inspector — kept as whole-table snapshots in the process.
+limits, each grid's inspector — kept as whole-table snapshots in the process; and the names a
+case list shows (categories, units, the filter bar's choices), so a queue page needs no join.
 
 A report is a handful of inserts; without these snapshots, three more reads (and their query
 compilation, most of the cost in Python) would come before them on every request. The grid,
@@ -20,6 +21,9 @@ from typing import Any
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 TTL = 2.0
+# Names shown on list pages only (no write depends on them): a rename made in another process may
+# show for up to a minute.
+DISPLAY_TTL = 60.0
 
 
 class Snapshot:
@@ -69,10 +73,42 @@ def _load_inspectors() -> dict:
     return dict(rows)  # ordered by code descending: the smallest code is written last and wins
 
 
+def _load_category_names() -> dict[int, str]:
+    """Every category's name, inactive ones too: old cases keep theirs."""
+    from civicgrid.catalog.models import Category
+
+    return dict(Category.objects.values_list("pk", "name"))
+
+
+def _load_unit_names() -> dict[int, str]:
+    from civicgrid.core.models import OrgUnit
+
+    return dict(OrgUnit.objects.values_list("pk", "name"))
+
+
+class FilterCategories:
+    """The filter bar's category choices, and their <option> markup per language (filled in by
+    civicgrid.cases.forms.FilterForm: the 258 options took ~5 ms to draw on every queue page)."""
+
+    def __init__(self, choices: list[tuple[str, str]]):
+        self.choices = choices
+        self.html: dict[str, str] = {}
+
+
+def _load_filter_categories() -> FilterCategories:
+    from civicgrid.catalog.models import Category
+
+    rows = Category.objects.filter(is_active=True).order_by("sort_order", "name").values_list("pk", "name")
+    return FilterCategories([(str(pk), name) for pk, name in rows])
+
+
 categories = Snapshot(_load_categories)
 limits = Snapshot(_load_limits)
 inspectors = Snapshot(_load_inspectors)
-SNAPSHOTS = (categories, limits, inspectors)
+category_names = Snapshot(_load_category_names, DISPLAY_TTL)
+unit_names = Snapshot(_load_unit_names, DISPLAY_TTL)
+filter_categories = Snapshot(_load_filter_categories, DISPLAY_TTL)
+SNAPSHOTS = (categories, limits, inspectors, category_names, unit_names, filter_categories)
 
 
 def active_category(category_id: int):
@@ -90,6 +126,24 @@ def grid_inspector_id(grid_id: int) -> int | None:
     return inspectors.get().get(grid_id)
 
 
+def _name(snapshot: Snapshot, pk: int | None) -> str:
+    if pk is None:
+        return ""
+    name = snapshot.get().get(pk)
+    if name is None:  # a row added by another process since the snapshot was taken
+        snapshot.clear()
+        name = snapshot.get().get(pk, "")
+    return name
+
+
+def category_name(pk: int | None) -> str:
+    return _name(category_names, pk)
+
+
+def unit_name(pk: int | None) -> str:
+    return _name(unit_names, pk)
+
+
 def clear(**_signal_kwargs) -> None:
     for snapshot in SNAPSHOTS:
         snapshot.clear()
@@ -98,10 +152,10 @@ def clear(**_signal_kwargs) -> None:
 def connect_signals() -> None:
     """Clear the snapshots whenever this process changes a row they hold (CasesConfig.ready)."""
     from civicgrid.catalog.models import Category, StageTimeLimit
-    from civicgrid.core.models import User
+    from civicgrid.core.models import OrgUnit, User
     from civicgrid.geo.models import ResponsibilityGrid
 
-    for model in (Category, StageTimeLimit, ResponsibilityGrid):
+    for model in (Category, StageTimeLimit, ResponsibilityGrid, OrgUnit):
         post_save.connect(clear, sender=model, dispatch_uid=f"case-reference-save-{model.__name__}")
         post_delete.connect(clear, sender=model, dispatch_uid=f"case-reference-delete-{model.__name__}")
     # Deleting an inspector empties their grids' inspector column without a signal of its own.
