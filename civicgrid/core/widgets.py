@@ -7,37 +7,58 @@ streets, statuses) most of the page's time; this draws the same markup in a frac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from html import escape
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-_SELECTED = mark_safe(" selected")
+
+def _escape(value) -> str:
+    """django.utils.html.conditional_escape without its lazy-string wrapper: the same text
+    (Django's escape is html.escape), a third of the time per option."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return escape(str(value))
 
 
 class FastSelect(forms.Select):
+    # A form may set this to a function returning the options' markup with none selected, drawn
+    # once and kept across requests by its owner (see FilterForm's categories); render() then only
+    # marks the selected option instead of drawing every option again.
+    options_html: Callable[[], str] | None = None
+
     def render(self, name, value, attrs=None, renderer=None):
         selected = set(self.format_value(value))
         final_attrs = self.build_attrs(self.attrs, attrs)
         if self.allow_multiple_selected:
             final_attrs["multiple"] = True
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(final_attrs),
-            self._options(self.choices, selected),
-        )
+        if self.options_html is not None:
+            options = mark_selected(self.options_html(), selected)
+        else:
+            options = self._options(self.choices, selected)
+        return mark_safe(f'<select name="{_escape(name)}"{flatatt(final_attrs)}>{options}</select>')
 
-    def _options(self, choices, selected: set[str]):
+    def _options(self, choices, selected: set[str]) -> str:
+        """The options' markup; every value and label escaped (as format_html did, faster)."""
         parts = []
         for value, label in choices:
             if isinstance(label, list | tuple):  # an optgroup
-                parts.append(format_html('<optgroup label="{}">{}</optgroup>', value, self._options(label, selected)))
+                parts.append(f'<optgroup label="{_escape(value)}">{self._options(label, selected)}</optgroup>')
                 continue
             text = "" if value is None else str(value)
-            mark = _SELECTED if text in selected else ""
-            parts.append(format_html('<option value="{}"{}>{}</option>', text, mark, label))
-        return mark_safe("".join(parts))  # each part escaped by format_html
+            mark = " selected" if text in selected else ""
+            parts.append(f'<option value="{_escape(text)}"{mark}>{_escape(label)}</option>')
+        return "".join(parts)
+
+
+def mark_selected(options: str, selected: set[str]) -> str:
+    """Options drawn by FastSelect._options with none selected, with these values marked."""
+    for value in selected:
+        tag = f'<option value="{escape(value)}"'
+        options = options.replace(f"{tag}>", f"{tag} selected>")
+    return options
 
 
 class FastSelectMultiple(FastSelect):

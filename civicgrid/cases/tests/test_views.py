@@ -169,6 +169,23 @@ class WorkbenchTests(ViewTestCase):
         response = self.client.get("/cases/", {"queue": "file", "date_from": "2026-03-03"})
         self.assertEqual(response.context["cases"], [])
 
+    def test_it_shows_a_renamed_category_and_unit_on_the_next_request(self):
+        # The filter bar's categories and the rows' names come from this process's snapshots
+        # (civicgrid.cases.reference), cleared when this process saves a category or a unit.
+        Case.objects.filter(pk=self.pending.pk).update(handling_unit=self.made["municipal"])
+        self.login("sue")
+        self.assertContains(self.client.get("/cases/", {"queue": "file"}), "<td>道路破损</td>")
+        category, unit = self.made["category"], self.made["municipal"]
+        category.name = "道路<破损>"
+        category.save()
+        unit.name = "市政所 & 养护"
+        unit.save()
+        response = self.client.get("/cases/", {"queue": "file", "category": category.pk})
+        self.assertContains(response, f'<option value="{category.pk}" selected>道路&lt;破损&gt;</option>')
+        self.assertContains(response, "<td>道路&lt;破损&gt;</td>")
+        self.assertContains(response, "<td>市政所 &amp; 养护</td>")
+        self.assertNotContains(response, "道路破损")
+
     def test_it_explains_a_bad_filter_in_chinese(self):
         self.login("sue")
         response = self.client.get("/cases/", {"queue": "file", "date_from": "yesterday"})

@@ -34,3 +34,11 @@ class FastSelectTests(SimpleTestCase):
     def test_it_draws_a_multiple_select_like_django(self):
         expected = forms.SelectMultiple(choices=CHOICES).render("f", ["1", "3"])
         self.assertEqual(normalised(FastSelectMultiple(choices=CHOICES).render("f", ["1", "3"])), normalised(expected))
+
+    def test_it_marks_the_selected_option_in_options_drawn_before(self):
+        drawn = FastSelect()._options(CHOICES, set())
+        for value in (None, "", "1", "4"):
+            with self.subTest(value=value):
+                widget = FastSelect(choices=CHOICES)
+                widget.options_html = lambda: drawn
+                self.assertEqual(widget.render("f", value), FastSelect(choices=CHOICES).render("f", value))
