@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -241,6 +242,26 @@ class WorkbenchTests(ViewTestCase):
         counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
         self.assertEqual(len(counts), len(counted) + 1)
         self.assertEqual(response.context["page"].paginator.count, 11)  # 东街 1 号, 10–19 号
+
+    def test_it_counts_a_filtered_all_list_only_up_to_the_cap(self):
+        from civicgrid.cases import views
+
+        for n in range(5):
+            report(self.made, description=f"第 {n} 处", address=f"东街 {n} 号")
+        self.login("sue")
+        with mock.patch.object(views, "LIST_COUNT_CAP", 3):
+            with CaptureQueriesContext(connection) as ctx:
+                response = self.client.get("/cases/", {"queue": "all", "q": "东街"})
+            self.assertContains(response, "共 3+ 件")
+            self.assertGreater(len(response.context["cases"]), 3)  # the list itself is not cut
+            capped = [q["sql"] for q in ctx.captured_queries if "LIMIT 4" in q["sql"] and "COUNT(" in q["sql"]]
+            self.assertEqual(len(capped), 1, [q["sql"] for q in ctx.captured_queries])
+            # Below the cap the count is exact; a queue's tab is never capped.
+            self.assertContains(self.client.get("/cases/", {"queue": "all", "q": "东街 1 号"}), "共 1 件")
+            response = self.client.get("/cases/", {"queue": "file"})
+            self.assertGreater(queue_counts(self.made["sue"])["file"], 3)
+            self.assertContains(response, f"共 {queue_counts(self.made['sue'])['file']} 件")
+            self.assertNotContains(response, "+ 件")
 
     def test_it_pages_by_fifty(self):
         for n in range(50):
