@@ -46,6 +46,10 @@ class MultiplePhotoField(forms.FileField):
 OVERDUE_CHOICES = [("", _("全部")), ("1", _("已超期")), ("0", _("未超期"))]
 
 
+def _category_choices() -> list[tuple[str, str]]:
+    return [("", _("全部")), *reference.filter_categories.get().choices]
+
+
 def _category_options() -> str:
     """The filter bar's category options, none selected, drawn once per snapshot and language."""
     snapshot = reference.filter_categories.get()
@@ -78,7 +82,8 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The 258 categories and their drawn options come from a per-process snapshot (its query
         # and drawing were ~10 ms of every queue page); a rename shows on the next request here.
-        self.fields["category"].choices = [("", _("全部")), *reference.filter_categories.get().choices]
+        # A callable: the form is never validated, and a list of 258 was normalised on every request.
+        self.fields["category"].choices = _category_choices
         self.fields["category"].widget.options_html = _category_options
         streets = Region.objects.visible_to(user).filter(level=Region.Level.STREET).order_by("code")
         self.fields["street"].choices = [("", _("全部")), *streets.values_list("code", "name")]

@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -175,27 +177,37 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/workbench.html", context)
 
 
-def _rows(cases: list[Case], now) -> list[dict]:
-    """What each row of the list shows, worked out here once: the template only prints it
-    (filters and {% url %} per row were most of a queue page's time)."""
+def _rows(cases: list[Case], now) -> list[SafeString]:
+    """Each row of the list, drawn here: filters and {% url %} per row, then the template's
+    loop over 50 rows of ten variables each, were most of a queue page's time (the loop alone
+    ~5 ms). Every value is escaped; the markup is what cases/_case_list.html drew before."""
     detail = reverse("cases:detail", args=[0])[: -len("0/")]
     # get_status_display() rebuilds and hashes the choices (translating each lazy label) on
     # every call: 50 calls were ~4 ms of a page.
-    statuses = {value: str(label) for value, label in Status.choices}
+    statuses = {value: escape(label) for value, label in Status.choices}
+    urgent = f'<span class="flag urgent">{escape(_("紧急"))}</span>'
+    supervised = f'<span class="flag supervised">{escape(_("督办"))}</span>'
     rows = []
     for case in cases:
         light = case.light(now)
+        light_label = escape(case_tags.light_label(light))
+        address = escape(case.address)
+        unit = reference.unit_name(case.handling_unit_id) or "—"
+        flags = (urgent if case.urgent else "") + (supervised if case.supervised else "")
         rows.append(
-            {
-                "case": case,
-                "url": f"{detail}{case.pk}/",
-                "light": light,
-                "light_label": case_tags.light_label(light),
-                "deadline": case_tags.deadline_text(case, now),
-                "status": statuses.get(case.status, case.status),
-                "category": reference.category_name(case.category_id),
-                "unit": reference.unit_name(case.handling_unit_id),
-            }
+            mark_safe(
+                "<tr>\n"
+                f'    <td class="nowrap"><a href="{detail}{case.pk}/">{escape(case.number)}</a></td>\n'
+                f'    <td class="c"><span class="light {light}" title="{light_label}">'
+                f'<span class="sr">{light_label}</span></span></td>\n'
+                f"    <td>{escape(reference.category_name(case.category_id))}</td>\n"
+                f'    <td class="addr" title="{address}">{address}</td>\n'
+                f'    <td class="nowrap">{statuses.get(case.status) or escape(case.status)}</td>\n'
+                f"    <td>{escape(unit)}</td>\n"
+                f'    <td class="nowrap deadline {light}">{escape(case_tags.deadline_text(case, now))}</td>\n'
+                f'    <td class="nowrap">{flags}</td>\n'
+                "  </tr>"
+            )
         )
     return rows
 
