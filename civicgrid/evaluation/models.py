@@ -196,8 +196,15 @@ class EvaluationFact(models.Model):
     grid_id = models.IntegerField(null=True)
     region_code = models.CharField(max_length=32, blank=True)
     public = models.BooleanField(default=False)
-    # Dispatch and reopen: the receiving unit (data["unit"]["id"]).
+    # The unit the row counts for: dispatch and reopen, the receiving unit (data["unit"]["id"]);
+    # a 处置反馈 (handled), the unit of the handling run it ended; a rating, the rating's unit.
     unit_key = models.IntegerField(null=True)
+    # A 处置反馈 that ended a handling run of a unit and started the 核查: that run's start
+    # (the unit's handling time is `at − run_started`). Null for every other row.
+    run_started = models.DateTimeField(null=True)
+    # A rating's event (rate, dissatisfied): the Rating's level and source; blank otherwise.
+    satisfaction = models.CharField(max_length=12, blank=True)
+    source = models.CharField(max_length=10, blank=True)
     void_ever = models.DateTimeField(null=True)
     void_after = models.DateTimeField(null=True)
     deferral_ever = models.DateTimeField(null=True)

@@ -266,7 +266,7 @@ class QueryCountTests(HistoryTestCase):
             indicators.unit_rows(MARCH, config=self.config)
         with self.assertNumQueries(6):  # the check, reports, verifications, checks, grids, the users
             indicators.staff_rows(MARCH, Role.INSPECTOR, config=self.config)
-        with self.assertNumQueries(3):  # two rating counts, the units' names (no facts needed)
+        with self.assertNumQueries(4):  # the facts' check, two rating counts, the units' names
             indicators.satisfaction_rows(MARCH, config=self.config)
         with self.assertNumQueries(3):  # the check, the closures by unit and mode, the units' names
             indicators.resolution_rows(MARCH, config=self.config)
