@@ -21,8 +21,8 @@ from typing import Any
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 TTL = 2.0
-# Names shown on list pages only (no write depends on them): a rename made in another process may
-# show for up to a minute.
+# What pages only show (no write depends on them; the dispatch form's units are checked again on
+# submit): a change made in another process may show for up to a minute.
 DISPLAY_TTL = 60.0
 
 
@@ -86,6 +86,13 @@ def _load_unit_names() -> dict[int, str]:
     return dict(OrgUnit.objects.values_list("pk", "name"))
 
 
+def _load_dispatch_units() -> list[tuple[int, str]]:
+    """(pk, name) of the units a case can be sent to, by code: the dispatch form's choices."""
+    from civicgrid.cases.forms import dispatch_units
+
+    return list(dispatch_units().order_by("code").values_list("pk", "name"))
+
+
 class FilterCategories:
     """The filter bar's category choices, and their <option> markup per language (filled in by
     civicgrid.cases.forms.FilterForm: the 258 options took ~5 ms to draw on every queue page)."""
@@ -108,7 +115,8 @@ inspectors = Snapshot(_load_inspectors)
 category_names = Snapshot(_load_category_names, DISPLAY_TTL)
 unit_names = Snapshot(_load_unit_names, DISPLAY_TTL)
 filter_categories = Snapshot(_load_filter_categories, DISPLAY_TTL)
-SNAPSHOTS = (categories, limits, inspectors, category_names, unit_names, filter_categories)
+dispatch_units = Snapshot(_load_dispatch_units, DISPLAY_TTL)
+SNAPSHOTS = (categories, limits, inspectors, category_names, unit_names, filter_categories, dispatch_units)
 
 
 def active_category(category_id: int):
