@@ -17,7 +17,7 @@ from civicgrid.cases.models import Channel, ResolutionMode
 from civicgrid.cases.workflow import TRANSITIONS, Action, Requirement, Status
 from civicgrid.catalog.models import Category
 from civicgrid.core.models import OrgUnit, Role
-from civicgrid.core.widgets import FastSelect
+from civicgrid.core.widgets import FastHiddenInput, FastSelect, FastTextarea
 from civicgrid.geo.models import Region
 
 
@@ -130,7 +130,7 @@ class ActionForm(forms.Form):
     # The action itself travels unprefixed beside the form (name="action"): the view needs it
     # to build the right form. Fields are prefixed with the action so that several forms can
     # sit on one page.
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=FastHiddenInput)
 
     def __init__(self, *args, action: Action, case, **kwargs):
         kwargs.setdefault("prefix", action.value)
@@ -195,7 +195,7 @@ class ActionForm(forms.Form):
                 label=_("原因") if required else _("说明"),
                 required=required,
                 max_length=2000,
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=FastTextarea(attrs={"rows": 2}),
                 error_messages={"required": _("请填写原因")},
             )
             if action == Action.KEEP_CLOSED:

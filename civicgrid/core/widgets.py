@@ -3,6 +3,8 @@
 `FastSelect` renders a <select> in Python. Django's template renderer draws each option
 through its own template, which made a workbench page's filter bar (258 categories, the
 streets, statuses) most of the page's time; this draws the same markup in a fraction of it.
+`FastHiddenInput` and `FastTextarea` do the same for the case page's action forms (each form's
+version and reason: ~0.2-0.3 ms each through the templates, ~1.2 ms of an open case's page).
 """
 
 from __future__ import annotations
@@ -63,3 +65,26 @@ def mark_selected(options: str, selected: set[str]) -> str:
 
 class FastSelectMultiple(FastSelect):
     allow_multiple_selected = True
+
+
+def _attrs(attrs: dict) -> str:
+    """As django/forms/widgets/attrs.html: False left out, True a bare name."""
+    return "".join(
+        f" {_escape(name)}" if value is True else f' {_escape(name)}="{_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class FastHiddenInput(forms.HiddenInput):
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{_escape(widget["value"])}"'
+        return mark_safe(f'<input type="{self.input_type}" name="{_escape(name)}"{shown}{_attrs(widget["attrs"])}>')
+
+
+class FastTextarea(forms.Textarea):
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        text = _escape(widget["value"]) if widget["value"] else ""
+        return mark_safe(f'<textarea name="{_escape(name)}"{_attrs(widget["attrs"])}>\n{text}</textarea>')

@@ -3,7 +3,7 @@
 from django import forms
 from django.test import SimpleTestCase
 
-from civicgrid.core.widgets import FastSelect, FastSelectMultiple
+from civicgrid.core.widgets import FastHiddenInput, FastSelect, FastSelectMultiple, FastTextarea
 
 CHOICES = [("", "全部"), ("1", "路灯<损坏>"), ("2", "井盖 & 盖板"), ("组", [("3", "甲"), ("4", "乙")])]
 
@@ -42,3 +42,15 @@ class FastSelectTests(SimpleTestCase):
                 widget = FastSelect(choices=CHOICES)
                 widget.options_html = lambda: drawn
                 self.assertEqual(widget.render("f", value), FastSelect(choices=CHOICES).render("f", value))
+
+
+class FastInputTests(SimpleTestCase):
+    def test_they_draw_what_djangos_widgets_draw(self):
+        attrs = {"id": "id_f", "required": True, "disabled": False, "data-x": 'a"b'}
+        for value in (None, "", 0, 7, "<b>&", ["x"]):
+            with self.subTest(value=value):
+                for fast, django in ((FastHiddenInput, forms.HiddenInput), (FastTextarea, forms.Textarea)):
+                    self.assertEqual(
+                        fast(attrs={"rows": 2}).render("f", value, attrs),
+                        django(attrs={"rows": 2}).render("f", value, attrs),
+                    )
