@@ -28,8 +28,16 @@ def _escape(value) -> str:
 class FastSelect(forms.Select):
     # A form may set this to a function returning the options' markup with none selected, drawn
     # once and kept across requests by its owner (see FilterForm's categories); render() then only
-    # marks the selected option instead of drawing every option again.
+    # marks the selected option instead of drawing every option again. Its first option must be
+    # the empty one ("全部"): see use_required_attribute.
     options_html: Callable[[], str] | None = None
+
+    def use_required_attribute(self, initial) -> bool:
+        if self.options_html is not None:
+            # Django's asks whether the first choice is empty, and normalised all the choices
+            # to find it (~1 ms for the 258 categories); with options_html it is.
+            return not self.is_hidden
+        return super().use_required_attribute(initial)
 
     def render(self, name, value, attrs=None, renderer=None):
         selected = set(self.format_value(value))
