@@ -470,9 +470,12 @@ BULK_TABLES = ("cases_case", "cases_casestage", "cases_caseevent", "cases_attach
 
 
 def _index_file():
+    """Where a load keeps the definitions of the indexes it dropped: one file per database, so
+    that a load (or a test run) on one database never builds another's indexes."""
     from pathlib import Path
 
-    return Path(settings.VAR_DIR) / "bulk-indexes.sql"
+    database = Path(str(connection.settings_dict["NAME"])).name
+    return Path(settings.VAR_DIR) / f"bulk-indexes-{connection.vendor}-{database}.sql"
 
 
 def secondary_indexes(tables=BULK_TABLES) -> list[tuple[str, str]]:
@@ -643,7 +646,7 @@ def bulk_load(
     load several times slower than writing the rows, and building an index from sorted data
     is much faster than inserting into it. If the load stops half-way, the next `load_cases`
     (or `load_cases --restore-indexes`) builds them first, from the definitions kept in
-    VAR_DIR/bulk-indexes.sql.
+    VAR_DIR/bulk-indexes-<engine>-<database>.sql.
     """
     from civicgrid.cases.services import cases_mark_overdue
 
