@@ -416,6 +416,10 @@ class ContractTests(Open311Mixin):
         requested = datetime.fromisoformat(item["requested_datetime"])
         self.assertIsNotNone(requested.tzinfo)
         self.assertLess(abs(requested - timezone.now()), timedelta(minutes=1))
+        # The stored instant to the second, in the server's time zone (Asia/Shanghai).
+        created = Case.objects.get(number=item["service_request_id"]).created_at
+        self.assertEqual(requested, created.replace(microsecond=0))
+        self.assertTrue(item["requested_datetime"].endswith("+08:00"), item["requested_datetime"])
 
     def test_it_answers_404_for_an_unknown_request(self):
         self.assertError(self.client311.request("360725-2026-999999"), 404, "not found")

@@ -1,0 +1,34 @@
+"""The times of GET requests: local W3C datetimes, right on the days the clocks change."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.test import SimpleTestCase
+
+from civicgrid.open311.selectors import _w3c_from_text
+
+
+def expected(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+class LocalTimesTests(SimpleTestCase):
+    def test_every_minute_of_the_days_the_clocks_change(self):
+        # New York springs forward at 07:00 UTC on 8 March 2026 and falls back at 06:00 UTC on
+        # 1 November; Lord Howe moves by half an hour; Shanghai has no clock change.
+        days = {
+            "America/New_York": [datetime(2026, 3, 8, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)],
+            "Australia/Lord_Howe": [datetime(2026, 4, 4, tzinfo=UTC), datetime(2026, 10, 3, tzinfo=UTC)],
+            "Asia/Shanghai": [datetime(2026, 11, 30, tzinfo=UTC)],
+        }
+        for name, starts in days.items():
+            zone = ZoneInfo(name)
+            w3c = _w3c_from_text(zone)
+            for start in starts:
+                for minute in range(0, 3 * 24 * 60, 7):
+                    moment = start - timedelta(days=1) + timedelta(minutes=minute, microseconds=654321)
+                    with self.subTest(zone=name, moment=moment):
+                        # PostgreSQL's text (with the offset) and SQLite's (UTC without one).
+                        self.assertEqual(w3c(moment.strftime("%Y-%m-%d %H:%M:%S.%f+00")), expected(moment, zone))
+                        self.assertEqual(w3c(moment.strftime("%Y-%m-%d %H:%M:%S.%f")), expected(moment, zone))
+        self.assertIsNone(_w3c_from_text(ZoneInfo("UTC"))(None))
