@@ -31,6 +31,10 @@ class Many:
     tag: str
     item_tag: str
     items: list
+    # Clean: every empty value is None already and there is no datetime, at any depth, so the
+    # JSON is the items as they are (no _jsonable pass: a page of 1,000 requests with their
+    # notes holds some 60,000 values).
+    clean: bool = False
 
 
 def w3c(value: datetime | None) -> str | None:
@@ -110,9 +114,17 @@ def _jsonable(value):
     return value
 
 
+def _items(value):
+    if type(value) is Many:
+        return value.items
+    raise TypeError(f"{type(value).__name__} is not a document value")
+
+
 def to_json(document) -> bytes:
     # orjson writes UTF-8 as json.dumps(ensure_ascii=False) would, ten times as fast (a page of
     # 1,000 requests: 13 ms → 1 ms).
+    if type(document) is Many and document.clean:
+        return orjson.dumps(document.items, default=_items, option=orjson.OPT_PASSTHROUGH_DATACLASS)
     return orjson.dumps(_jsonable(document))
 
 

@@ -180,10 +180,16 @@ def _w3c_from_text(tz):
     day instead: when the zone has the same offset at both ends of the day, every time of the
     day is shifted by it as a naive datetime; a day with a clock change takes the slow way."""
     offsets: dict[str, tuple[timedelta, str] | None] = {}
+    # With a whole-hour offset, an hour of UTC is an hour of local time: "2026-11-30 17" →
+    # ("2026-12-01T01", "+08:00"), and a time is that hour, its own minutes and seconds, the offset.
+    hours: dict[str, tuple[str, str]] = {}
 
     def w3c(text: str | None) -> str | None:
         if text is None:
             return None
+        hour = hours.get(text[:13])
+        if hour is not None:
+            return hour[0] + text[13:19] + hour[1]
         day = text[:10]
         if day not in offsets:
             start = datetime.fromisoformat(day).replace(tzinfo=UTC)
@@ -194,6 +200,9 @@ def _w3c_from_text(tz):
         known = offsets[day]
         if known is None:
             return time_from_text(text).astimezone(tz).isoformat(timespec="seconds")
+        if not known[0].seconds % 3600:
+            local = (datetime.fromisoformat(text[:13] + ":00") + known[0]).isoformat()[:13]
+            hours[text[:13]] = (local, known[1])
         # The seconds of "2026-11-30 01:30:00.123+00" (PostgreSQL) or "2026-11-30 01:30:00.123"
         # (SQLite), truncated as isoformat(timespec="seconds") truncates.
         return (datetime.fromisoformat(text[:19]) + known[0]).isoformat() + known[1]
@@ -201,10 +210,11 @@ def _w3c_from_text(tz):
     return w3c
 
 
-def request_documents(rows: list[dict], *, absolute, extensions: bool) -> list[dict]:
+def request_documents(rows: list[dict], *, absolute, extensions: bool) -> Many:
     """The <request> documents of GET requests for `rows` (of request_rows): the spec's fields in
     the spec's order (plus extensions). The photos, the notes and the questions of the whole page
-    are read in one query each, and only when a row needs them."""
+    are read in one query each, and only when a row needs them. Empty values are None already
+    (a clean Many: formats.to_json writes it as it is)."""
     submitted = [row["id"] for row in rows if row["open311_submission__id"] is not None]
     # Photos are shown only for cases the public sent through this interface.
     photos = _photos_by_case(submitted) if submitted else {}
@@ -223,7 +233,7 @@ def request_documents(rows: list[dict], *, absolute, extensions: bool) -> list[d
         if own_photos:
             media_url = absolute(f"media/{own_photos[0]}.jpg")
         else:
-            media_url = row["open311_submission__media_url"] if submitted else ""
+            media_url = row["open311_submission__media_url"] if submitted else None
         updated = row["closed"] if status == Status.CLOSED and row["closed"] else row["updated"]
         document = {
             "service_request_id": row["number"],
@@ -231,19 +241,19 @@ def request_documents(rows: list[dict], *, absolute, extensions: bool) -> list[d
             "status_notes": status_label[status],
             "service_name": row["category__name"],
             "service_code": str(row["category_id"]),
-            "description": row["description"],
-            "agency_responsible": row["handling_unit__name"] or "",
-            "service_notice": "",
+            "description": row["description"] or None,
+            "agency_responsible": row["handling_unit__name"] or None,
+            "service_notice": None,
             "requested_datetime": w3c(row["requested"]),
             "updated_datetime": w3c(updated),
             # The handling stage's deadline is the expected fulfilment (the category's time limit).
             "expected_datetime": w3c(row["deadline"]) if row["stage"] == "handle" and not closed else None,
-            "address": row["address"],
-            "address_id": row["open311_submission__address_id"] if submitted else "",
-            "zipcode": "",
+            "address": row["address"] or None,
+            "address_id": (row["open311_submission__address_id"] if submitted else None) or None,
+            "zipcode": None,
             "lat": row["lat"],
             "long": row["lon"],
-            "media_url": media_url,
+            "media_url": media_url or None,
         }
         if extensions:
             category_id = row["category_id"]
@@ -254,9 +264,9 @@ def request_documents(rows: list[dict], *, absolute, extensions: bool) -> list[d
                 "attribute",
                 [
                     {
-                        "label": labels.get((category_id, code), ""),
+                        "label": labels.get((category_id, code)) or None,
                         "name": code,
-                        "value": ",".join(value) if isinstance(value, list) else value,
+                        "value": _answer(value),
                         "code": code,
                     }
                     for code, value in (answers or {}).items()
@@ -272,7 +282,14 @@ def request_documents(rows: list[dict], *, absolute, extensions: bool) -> list[d
                 "notes", "note", [_note(event, status_label, action_label, w3c) for event in notes.get(row["id"], ())]
             )
         documents.append(document)
-    return documents
+    return Many("service_requests", "request", documents, clean=True)
+
+
+def _answer(value):
+    """An answer as the document shows it: a list joined by commas, empty text as no value."""
+    if isinstance(value, list):
+        value = ",".join(value)
+    return None if value == "" else value
 
 
 def _of_cases(model, case_ids: list[int]):

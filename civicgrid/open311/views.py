@@ -221,7 +221,7 @@ def _get_requests(request: HttpRequest, fmt: str) -> HttpResponse:
         offset = (page - 1) * page_size
         window = qs[offset : offset + page_size]
     rows = selectors.request_rows(window, extensions=extensions)
-    response = render_many(fmt, Many("service_requests", "request", _documents(request, rows, extensions)))
+    response = render_many(fmt, _documents(request, rows, extensions))
     if len(rows) == page_size and not ids:
         # A full page: the next one, by cursor (RFC 8288 Link, rel="next").
         last = rows[-1]
@@ -233,7 +233,7 @@ def _get_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
-def _documents(request: HttpRequest, rows: list[dict], extensions: bool) -> list[dict]:
+def _documents(request: HttpRequest, rows: list[dict], extensions: bool) -> Many:
     return selectors.request_documents(rows, absolute=_absolute(request), extensions=extensions)
 
 
@@ -294,8 +294,7 @@ def request_detail(request: HttpRequest, fmt: str, service_request_id: str) -> H
     rows = selectors.request_rows(selectors.published_cases().filter(number=service_request_id), extensions=extensions)
     if not rows:
         raise _BadRequest(404, f"service_request_id {service_request_id} not found")
-    items = _documents(request, rows, extensions)
-    return render_many(fmt, Many("service_requests", "request", items))
+    return render_many(fmt, _documents(request, rows, extensions))
 
 
 @_only("GET", "HEAD")

@@ -11,11 +11,13 @@ whose definition asks one question of each of the six datatypes, and 占道经�
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from django.db import transaction
 from django.test import LiveServerTestCase, TestCase, override_settings
 from django.utils import timezone
@@ -27,6 +29,8 @@ from civicgrid.cases.services import ActInput, case_act
 from civicgrid.cases.tests.fixtures import EAST_POINT, build_people
 from civicgrid.catalog.models import Category, Kind
 from civicgrid.geo import lookup
+from civicgrid.open311 import selectors
+from civicgrid.open311.formats import _jsonable, to_json
 from civicgrid.open311.models import App, ServiceAttribute, Submission
 from civicgrid.open311.tests.client import Client
 
@@ -381,6 +385,23 @@ class ContractTests(Open311Mixin):
     #
     # GET requests and GET one request
     #
+
+    def test_the_json_of_request_pages_is_the_spec_mapping_without_a_pass(self):
+        # Request pages skip the mapping's pass over every value (empty text → null): their
+        # documents must hold no empty text anywhere, with or without the extensions.
+        self.posted_id(media=[("a.jpg", jpeg(), "image/jpeg")])
+        number = self.posted_id(address_string="")
+        # Empty answers as an older client may have stored them (a text, a multi-value list).
+        Submission.objects.filter(case__number=number).update(attributes={"depth": "3", "size": "", "hazards": []})
+        Case.objects.filter(number=number).update(description="", address="")
+        rows = selectors.request_rows(selectors.published_cases().order_by("id"), extensions=True)
+        for extensions in (False, True):
+            with self.subTest(extensions=extensions):
+                documents = selectors.request_documents(rows, absolute=lambda path: path, extensions=extensions)
+                self.assertGreaterEqual(len(documents.items), 2)
+                mapped = orjson.dumps(_jsonable(dataclasses.replace(documents, clean=False)))
+                self.assertEqual(to_json(documents), mapped)
+                self.assertIn(b'"zipcode":null', mapped)
 
     def test_it_shows_one_request_with_the_spec_fields(self):
         number = self.posted_id()

@@ -20,6 +20,9 @@ class LocalTimesTests(SimpleTestCase):
             "America/New_York": [datetime(2026, 3, 8, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)],
             "Australia/Lord_Howe": [datetime(2026, 4, 4, tzinfo=UTC), datetime(2026, 10, 3, tzinfo=UTC)],
             "Asia/Shanghai": [datetime(2026, 11, 30, tzinfo=UTC)],
+            # Offsets of hours and minutes, with no clock change.
+            "Asia/Kathmandu": [datetime(2026, 11, 30, tzinfo=UTC)],
+            "America/St_Johns": [datetime(2026, 11, 1, tzinfo=UTC)],
         }
         for name, starts in days.items():
             zone = ZoneInfo(name)
