@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import reference
 from civicgrid.cases.models import Channel, ResolutionMode
+from civicgrid.cases.services import serving
 from civicgrid.cases.workflow import TRANSITIONS, Action, Requirement, Status
 from civicgrid.catalog.models import Category
 from civicgrid.core.models import OrgUnit, Role
@@ -154,7 +155,16 @@ class ActionForm(forms.Form):
                 # default first (their query was ~2 ms of an open case's page). A unit closed
                 # in another process since is still refused by the queryset above on submit.
                 suggested = case.category.default_handling_unit_id
-                units = sorted(reference.dispatch_units.get(), key=lambda unit: unit[0] != suggested)
+                # The same units as serving(): of the case's county, or of no region.
+                county = case.region_code[:6]
+                units = sorted(
+                    (
+                        (pk, name)
+                        for pk, name, region_code in reference.dispatch_units.get()
+                        if not county or not region_code or region_code.startswith(county)
+                    ),
+                    key=lambda unit: unit[0] != suggested,
+                )
                 self.fields["unit"].choices = [("", self.fields["unit"].empty_label), *units]
         if Requirement.AMOUNT in requires:
             # The extension is counted in the running stage's unit: say which, and the limit now.
@@ -242,8 +252,9 @@ def dispatch_units():
 
 
 def units_for_dispatch(case):
-    """Active handling units, the category's default unit first (the suggestion)."""
-    qs = dispatch_units()
+    """Active handling units of the case's county, the category's default unit first (the
+    suggestion)."""
+    qs = serving(dispatch_units(), case)
     suggested = case.category.default_handling_unit_id
     if suggested:
         qs = qs.annotate(

@@ -86,11 +86,16 @@ def _load_unit_names() -> dict[int, str]:
     return dict(OrgUnit.objects.values_list("pk", "name"))
 
 
-def _load_dispatch_units() -> list[tuple[int, str]]:
-    """(pk, name) of the units a case can be sent to, by code: the dispatch form's choices."""
+def _load_dispatch_units() -> list[tuple[int, str, str]]:
+    """(pk, name, region code) of the units a case can be sent to, by code: the dispatch form's
+    choices."""
+    from django.db.models import Value
+    from django.db.models.functions import Coalesce
+
     from civicgrid.cases.forms import dispatch_units
 
-    return list(dispatch_units().order_by("code").values_list("pk", "name"))
+    # With the region's code: the case page offers the units of the case's county (or of none).
+    return list(dispatch_units().order_by("code").values_list("pk", "name", Coalesce("region__code", Value(""))))
 
 
 class FilterCategories:

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -209,6 +210,17 @@ def case_report(*, data: ReportInput, actor: User | None) -> Case:
     return case
 
 
+def serving(units, case):
+    """The `units` that may handle `case`: those of its county — a unit whose region (its street,
+    or the county for a county's departments) has the county's code as prefix — and those with
+    no region (a department of a single-county platform, which works everywhere). On a
+    platform of several counties a county-A case is never sent to a county-B unit."""
+    county = case.region_code[:6]
+    if not county:
+        return units
+    return units.filter(Q(region__isnull=True) | Q(region__code__startswith=county))
+
+
 def _next_number(county_code: str, year: int) -> str:
     """Readable, unique per county and year: 360725-2026-000123."""
     table = CaseNumberSequence._meta.db_table
@@ -276,7 +288,9 @@ def case_act(*, case_id: int, data: ActInput, actor: User, now: datetime | None 
             raise InvalidInput(_("请填写原因"), "note")
         if Requirement.UNIT in row.requires:
             unit = (
-                OrgUnit.objects.filter(pk=data.unit_id, is_active=True, kind__in=HANDLING_UNIT_KINDS).first()
+                serving(
+                    OrgUnit.objects.filter(pk=data.unit_id, is_active=True, kind__in=HANDLING_UNIT_KINDS), case
+                ).first()
                 if data.unit_id
                 else None
             )

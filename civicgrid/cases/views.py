@@ -92,7 +92,9 @@ def _get_case_for_user(user, pk: int) -> Case:
     # (first() adds one on the pk, and compiling it compared the pk with each selected column).
     found = (
         Case.objects.visible_to(user)
-        .select_related("category", "grid", "community", "street", "handling_unit", "reporter", "assignee", "duplicate_of")
+        .select_related(
+            "category", "grid", "community", "street", "handling_unit", "reporter", "assignee", "duplicate_of"
+        )
         .only(*CASE_PAGE_COLUMNS)
         .filter(pk=pk)
         .order_by()[:1]

@@ -12,8 +12,10 @@ from django.test import TestCase
 from rest_framework.authtoken.models import Token
 
 from civicgrid.cases.models import Case
-from civicgrid.cases.tests.fixtures import EAST_POINT, build_people, report
-from civicgrid.core.models import Role, User
+from civicgrid.cases import reference
+from civicgrid.cases.services import InvalidInput
+from civicgrid.cases.tests.fixtures import EAST_POINT, act, build_people, report
+from civicgrid.core.models import OrgUnit, Role, User
 from civicgrid.geo import lookup
 from civicgrid.geo.models import Grid, Region
 from civicgrid.geo.services import grid_save
@@ -81,3 +83,41 @@ class SeveralCountiesTests(TestCase):
         self.assertTrue(first_ruijin.number.startswith("360781-"))
         self.assertEqual(first_ruijin.number[-6:], first_chongyi.number[-6:])
         self.assertNotEqual(second_chongyi.number, first_chongyi.number)
+
+    def test_a_case_is_sent_to_a_unit_of_its_county_only(self):
+        reference.clear()
+        ruijin_office = OrgUnit.objects.create(
+            code="RJ-S01",
+            name="象湖镇人民政府",
+            kind=OrgUnit.Kind.STREET_OFFICE,
+            region=Region.objects.get(code="360781100"),
+        )
+        chongyi_parks = OrgUnit.objects.create(
+            code="CY-D02", name="崇义县园林所", kind=OrgUnit.Kind.DEPARTMENT, region=Region.objects.get(code="360725")
+        )
+        municipal = self.made["municipal"]  # no region: works in every county
+        for case, offered, refused in (
+            (report(self.made, point=EAST_POINT), [municipal, chongyi_parks], ruijin_office),
+            (report(self.made, point=RUIJIN_POINT), [municipal, ruijin_office], chongyi_parks),
+        ):
+            act(self.made, case, "file", "otto")
+            # The dispatcher's form on the case page lists the county's units and the shared ones.
+            self.client.force_login(self.made["dora"])
+            page = self.client.get(f"/cases/{case.pk}/").content.decode()
+            for unit in offered:
+                self.assertIn(f'value="{unit.pk}"', page, unit.name)
+            self.assertNotIn(f'value="{refused.pk}"', page, refused.name)
+            # A request naming another county's unit (the API, a stale form) is refused.
+            with self.assertRaises(InvalidInput):
+                act(self.made, case, "dispatch", "dora", unit_id=refused.pk)
+            form = self.client.post(
+                f"/cases/{case.pk}/act/",
+                {
+                    "action": "dispatch",
+                    "dispatch-version": Case.objects.get(pk=case.pk).version,
+                    "dispatch-unit": refused.pk,
+                },
+            )
+            self.assertEqual(Case.objects.get(pk=case.pk).handling_unit_id, None, form.status_code)
+            act(self.made, case, "dispatch", "dora", unit_id=offered[-1].pk)
+            self.assertEqual(Case.objects.get(pk=case.pk).handling_unit_id, offered[-1].pk)

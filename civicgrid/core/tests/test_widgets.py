@@ -42,7 +42,9 @@ class FastSelectTests(SimpleTestCase):
                 widget = FastSelect(choices=CHOICES)
                 widget.options_html = lambda: drawn
                 self.assertEqual(widget.render("f", value), FastSelect(choices=CHOICES).render("f", value))
-                self.assertEqual(widget.use_required_attribute(None), FastSelect(choices=CHOICES).use_required_attribute(None))
+                self.assertEqual(
+                    widget.use_required_attribute(None), FastSelect(choices=CHOICES).use_required_attribute(None)
+                )
 
 
 class FastInputTests(SimpleTestCase):
