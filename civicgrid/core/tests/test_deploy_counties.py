@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.test import TestCase
 from rest_framework.authtoken.models import Token
 
-from civicgrid.cases.models import Case
 from civicgrid.cases import reference
+from civicgrid.cases.models import Case
 from civicgrid.cases.services import InvalidInput
 from civicgrid.cases.tests.fixtures import EAST_POINT, act, build_people, report
 from civicgrid.core.models import OrgUnit, Role, User
