@@ -21,6 +21,7 @@ import os
 import random
 import statistics
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from unittest import mock
@@ -56,11 +57,14 @@ _state = _State()
 
 
 def _csv_path() -> Path:
+    """One file per database: the rows name that database's categories, grids and units."""
     from django.conf import settings
+    from django.db import connection
 
     directory = Path(settings.VAR_DIR) / "bench"
     directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"import-cases-{ROWS}-{SEED}.csv"
+    database = Path(str(connection.settings_dict["NAME"])).name
+    return directory / f"import-cases-{ROWS}-{SEED}-{connection.vendor}-{database}.csv"
 
 
 def _generate(path: Path) -> None:
@@ -87,7 +91,11 @@ def _generate(path: Path) -> None:
     codes = set(CategoryCode.objects.values_list("code", flat=True))
     names = sorted(key for key in table if key not in codes)
     coded = sorted(key for key in table if key in codes)
-    units = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT).values_list("name", flat=True))
+    # Departments by name, as a bureau's spreadsheet names them, unless the name is not unique
+    # (a platform of several counties has one 市政设施管理所 in each): then by code.
+    departments = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT).values_list("name", "code"))
+    named = Counter(name for name, _code in departments)
+    units = [name if named[name] == 1 else code for name, code in departments]
     units += list(OrgUnit.objects.filter(kind=OrgUnit.Kind.STREET_OFFICE).values_list("code", flat=True))
     channels, weights = list(CHANNELS), list(CHANNELS.values())
     start, span = datetime(2021, 1, 1), (datetime(2025, 11, 1) - datetime(2021, 1, 1)).total_seconds()
