@@ -211,6 +211,14 @@ class Case(models.Model):
             # The 督办 queue: the few supervised cases, without reading every open case.
             # (Not a partial index: SQLite's planner preferred the status indexes to it.)
             models.Index(fields=["supervised", "status"], name="case_supervised_by_status"),
+            # PostgreSQL's 督办 tab count and queue in a county: with the index above it ANDed
+            # every supervised case (178,847 of 10,000,000, most of them closed) with the
+            # county's open cases: 118 ms a page. The county's open supervised cases alone: 0.3 ms.
+            models.Index(
+                fields=["region_code"],
+                name="case_supervised_open",
+                condition=models.Q(supervised=True, status__in=sorted(OPEN_STATUSES)),
+            ),
             # The cockpit's and the portal's period counts: filed in a period; closed in a period.
             models.Index(fields=["filed_at"], name="case_filed"),
             models.Index(fields=["status", "closed_at"], name="case_status_closed"),
