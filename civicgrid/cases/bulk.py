@@ -478,8 +478,9 @@ def _index_file():
     return Path(settings.VAR_DIR) / f"bulk-indexes-{connection.vendor}-{database}.sql"
 
 
-def secondary_indexes(tables=BULK_TABLES) -> list[tuple[str, str]]:
-    """(name, CREATE INDEX statement) of the tables' indexes that no constraint owns."""
+def secondary_indexes(tables=BULK_TABLES, *, partial: bool = True) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of the tables' indexes that no constraint owns; without
+    the partial ones (… WHERE …) when `partial` is false."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -495,7 +496,8 @@ def secondary_indexes(tables=BULK_TABLES) -> list[tuple[str, str]]:
                 f"AND tbl_name IN ({marks}) ORDER BY tbl_name, name",
                 list(tables),
             )
-        return list(cursor.fetchall())
+        rows = list(cursor.fetchall())
+    return rows if partial else [(name, sql) for name, sql in rows if " WHERE " not in sql.upper()]
 
 
 def restore_indexes(progress: Callable[[str], None] | None = None) -> int:
@@ -542,7 +544,10 @@ class _secondary_indexes_dropped:
 
     def __enter__(self):
         restore_indexes(self.rebuild)
-        indexes = secondary_indexes()
+        # The partial indexes (open cases) stay: the loaded cases are mostly closed, so keeping
+        # them costs little, and PostgreSQL writes a rebuilt one's predicate back differently
+        # (status IN (…) comes back as = ANY (ARRAY[…])).
+        indexes = secondary_indexes(partial=False)
         path = _index_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(sql + "\n" for _name, sql in indexes))
