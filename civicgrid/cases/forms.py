@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases import reference
 from civicgrid.cases.models import Channel, ResolutionMode
-from civicgrid.cases.services import serving
+from civicgrid.cases.services import serves, serving
 from civicgrid.cases.workflow import TRANSITIONS, Action, Requirement, Status
 from civicgrid.catalog.models import Category
 from civicgrid.core.models import OrgUnit, Role
@@ -155,13 +155,11 @@ class ActionForm(forms.Form):
                 # default first (their query was ~2 ms of an open case's page). A unit closed
                 # in another process since is still refused by the queryset above on submit.
                 suggested = case.category.default_handling_unit_id
-                # The same units as serving(): of the case's county, or of no region.
-                county = case.region_code[:6]
                 units = sorted(
                     (
                         (pk, name)
                         for pk, name, region_code in reference.dispatch_units.get()
-                        if not county or not region_code or region_code.startswith(county)
+                        if serves(region_code, case)
                     ),
                     key=lambda unit: unit[0] != suggested,
                 )

@@ -221,6 +221,12 @@ def serving(units, case):
     return units.filter(Q(region__isnull=True) | Q(region__code__startswith=county))
 
 
+def serves(unit_region_code: str, case) -> bool:
+    """serving() for one unit known by its region's code ("" for none), without a query."""
+    county = case.region_code[:6]
+    return not county or not unit_region_code or unit_region_code.startswith(county)
+
+
 def _next_number(county_code: str, year: int) -> str:
     """Readable, unique per county and year: 360725-2026-000123."""
     table = CaseNumberSequence._meta.db_table
