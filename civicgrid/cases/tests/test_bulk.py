@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime
 from io import StringIO
+from unittest import skipUnless
 
 from django.core.management import call_command
-from django.db import transaction
-from django.test import TestCase
+from django.db import connection, transaction
+from django.test import TestCase, TransactionTestCase
 from django.urls import reverse
 
 from civicgrid.cases import bulk
@@ -174,3 +175,22 @@ class OneCountyTests(TestCase):
             call_command("load_cases", "0", stdout=StringIO())
         with self.assertRaisesMessage(CommandError, "县的个数"):
             call_command("load_cases", "10", "--counties", "100", stdout=StringIO())
+
+
+@skipUnless(connection.vendor == "postgresql", "VACUUM and its statistics are PostgreSQL's")
+class VacuumAfterLoadTests(TransactionTestCase):
+    """Outside a transaction (as `load_cases` runs) the load leaves its tables vacuumed and
+    analysed: the tab counts' index-only scans need the visibility map, the planner the
+    statistics, and autovacuum should not start on the new rows during the first work."""
+
+    def test_the_case_tables_are_vacuumed_and_analysed(self):
+        demo_build(seed=2021)
+        bulk.bulk_load(cases=40, counties=1, seed=5, photos=False, now=NOW)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+                "AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL",
+                [list(bulk.BULK_TABLES)],
+            )
+            done = {row[0] for row in cursor.fetchall()}
+        self.assertEqual(done, set(bulk.BULK_TABLES))

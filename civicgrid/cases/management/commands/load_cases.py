@@ -30,7 +30,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, count, counties, seed, no_photos, restore_indexes: bool, **options):
         def rebuilding(sql: str) -> None:
-            self.stdout.write(f"  建索引 {sql.split(' ON ')[0].split()[-1]}")
+            # An index's CREATE statement, or the closing VACUUM (ANALYZE) of a table.
+            what = f"建索引 {sql.split(' ON ')[0].split()[-1]}" if sql.startswith("CREATE") else f"整理 {sql}"
+            self.stdout.write(f"  {what}")
             self.stdout.flush()
 
         if restore_indexes:
