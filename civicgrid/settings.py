@@ -137,6 +137,8 @@ if _replica_url:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
+# The session's user with their unit in one query (core.auth.UnitModelBackend).
+AUTHENTICATION_BACKENDS = ["civicgrid.core.auth.UnitModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -400,6 +400,7 @@ def _create_in_process() -> tuple[int, list[float]]:
 
 def _login(username: str) -> str:
     """The session key of a logged-in session of `username`, as the login view would store it."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -409,7 +410,7 @@ def _login(username: str) -> str:
         user = User.objects.get(username=username)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         _state.sessions[username] = session.session_key
