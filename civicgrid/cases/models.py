@@ -219,6 +219,14 @@ class Case(models.Model):
                 name="case_supervised_open",
                 condition=models.Q(supervised=True, status__in=sorted(OPEN_STATUSES)),
             ),
+            # The same for a unit's staff (督办 tab of a handler, unit scope): PostgreSQL ANDed the
+            # index above (every county's open supervised cases, 735 at 10,000,000) with the
+            # unit's 103,000 entries of case_unit_status: 13.8 ms of each handler's page.
+            models.Index(
+                fields=["handling_unit"],
+                name="case_unit_supervised_open",
+                condition=models.Q(supervised=True, status__in=sorted(OPEN_STATUSES)),
+            ),
             # The cockpit's and the portal's period counts: filed in a period; closed in a period.
             models.Index(fields=["filed_at"], name="case_filed"),
             models.Index(fields=["status", "closed_at"], name="case_status_closed"),

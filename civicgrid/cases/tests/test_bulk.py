@@ -125,7 +125,7 @@ class BulkLoadTests(TestCase):
         # Every index is dropped but the partial ones (the open cases'), which the load keeps.
         self.assertEqual(bulk.secondary_indexes(partial=False), [])
         kept = [name for name, _sql in bulk.secondary_indexes()]
-        self.assertEqual(kept, ["case_open_created", "case_supervised_open"])
+        self.assertEqual(kept, ["case_open_created", "case_supervised_open", "case_unit_supervised_open"])
         built = []
         self.assertEqual(bulk.restore_indexes(built.append), len(self.indexes) - len(kept))
         self.assertEqual(bulk.secondary_indexes(), self.indexes)
