@@ -54,6 +54,7 @@ print(json.dumps({
     "routers": settings.DATABASE_ROUTERS,
     "middleware": settings.MIDDLEWARE[0],
     "proxy_ssl": list(getattr(settings, "SECURE_PROXY_SSL_HEADER", None) or []),
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}).get("options"),
 }))
 """
 
@@ -105,6 +106,12 @@ class EmbeddedDefaultTests(SimpleTestCase):
         self.assertEqual(seen["storage"], S3_BACKEND)
         self.assertEqual((seen["eager"], seen["broker"]), (False, "redis://127.0.0.1:6379/0"))
         self.assertEqual(seen["proxy_ssl"], ["HTTP_X_FORWARDED_PROTO", "https"])
+        # PostgreSQL's JIT off for every session; behind PgBouncer no startup options at all.
+        self.assertEqual(seen["db_options"], "-c jit=off")
+        behind_pgbouncer = settings_under(
+            {"DATABASE_URL": "postgres://civicgrid@127.0.0.1:6432/civicgrid", "DB_OPTIONS": ""}
+        )
+        self.assertIsNone(behind_pgbouncer["db_options"])
 
     def test_it_refuses_settings_that_cannot_work_together(self):
         refused = settings_under(
@@ -115,6 +122,14 @@ class EmbeddedDefaultTests(SimpleTestCase):
         self.assertIn("CIVICGRID_STORAGE", settings_under({"CIVICGRID_STORAGE": "ftp"})["error"])
         refused = settings_under({"CIVICGRID_READ_REPLICA_URL": "postgres://h/db"})
         self.assertIn("CIVICGRID_READ_REPLICA_URL", refused["error"])
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "the server's JIT is PostgreSQL's")
+class DatabaseSessionTests(TestCase):
+    def test_the_sessions_run_without_jit(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            self.assertEqual(cursor.fetchone()[0], "off")
 
 
 class StorageConfigTests(SimpleTestCase):
