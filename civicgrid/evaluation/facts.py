@@ -263,9 +263,11 @@ def _insert_sql(
         f" ({overdue}),"
         f" CASE WHEN g.unit_to IS NULL THEN NULL ELSE ({overdue_unit}) END,"
         f" {late}"
-        # Written in (action, at) order: a period's rows of one action lie together on disk, so
-        # the evaluation's index scans read few pages.
-        f" FROM ({grouped}) g ORDER BY g.action, g.at"
+        # Written in (county, action, at) order: a county's period of one action lies together on
+        # disk, so the evaluation's index scans read few pages. (In (action, at) order the ten
+        # counties' rows of an action were interleaved: a county's month of reports at 10,000,000
+        # cases read 17,400 pages for its 72,600 rows; ordered by county too, 1,800.)
+        f" FROM ({grouped}) g ORDER BY SUBSTR(COALESCE(g.region, ''), 1, 6), g.action, g.at"
     )
     handle = Stage.HANDLE.value
     params = [True, False, handle, handle, *late_params, *grouped_params]
