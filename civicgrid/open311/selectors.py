@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import BooleanField, Max, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -162,7 +162,17 @@ def _text(field: str) -> Cast:
 
 def request_rows(qs: QuerySet[Case], *, extensions: bool) -> list[dict]:
     columns = REQUEST_COLUMNS + EXTENSION_COLUMNS if extensions else REQUEST_COLUMNS
-    return list(qs.values(*columns, **{alias: _text(field) for alias, field in TIME_COLUMNS.items()}))
+    rows = qs.values(*columns, **{alias: _text(field) for alias, field in TIME_COLUMNS.items()})
+    if connections[qs.db].vendor != "postgresql":
+        return list(rows)
+    # Planned for its own values each time, not by a prepared statement's generic plan
+    # (settings: DB_PREPARE_THRESHOLD): without the values PostgreSQL guessed a few hundred
+    # cases in any date window and chose to read a category's every case of the 90 days and sort
+    # them — 275,000 at 10,000,000 cases, 500 ms a page instead of 15 ms — from the sixth request.
+    with transaction.atomic(using=qs.db):
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        return list(rows)
 
 
 def time_from_text(text: str) -> datetime:

@@ -28,6 +28,11 @@ MORE = 20
 ALL_QUEUE = 15
 
 
+# PostgreSQL: an Open311 request list sets its plan mode first (open311.selectors.request_rows),
+# in a transaction that is a savepoint inside a test's: SAVEPOINT, SET LOCAL, RELEASE.
+PLAN_QUERIES = 3 if connection.vendor == "postgresql" else 0
+
+
 class QueryCountTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -131,15 +136,15 @@ class Open311Tests(QueryCountTestCase):
 
     def test_get_requests(self):
         self.submitted(3)
-        # The cases and their photos.
-        self.assertConstant("/open311/v2/requests.json", lambda: self.submitted(MORE), ceiling=2)
+        # The cases and their photos (PostgreSQL: and the list's plan setting, with its savepoint here).
+        self.assertConstant("/open311/v2/requests.json", lambda: self.submitted(MORE), ceiling=2 + PLAN_QUERIES)
 
     def test_get_requests_with_extensions(self):
         self.submitted(3)
         # The cases, their photos, their events (notes) and the questions answered.
         url = "/open311/v2/requests.json?extensions=true"
-        self.assertConstant(url, lambda: self.submitted(MORE), ceiling=4)
-        self.assertConstant(url.replace("json", "xml"), lambda: self.submitted(MORE), ceiling=4)
+        self.assertConstant(url, lambda: self.submitted(MORE), ceiling=4 + PLAN_QUERIES)
+        self.assertConstant(url.replace("json", "xml"), lambda: self.submitted(MORE), ceiling=4 + PLAN_QUERIES)
 
 
 class PortalTests(QueryCountTestCase):
